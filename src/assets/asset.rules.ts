@@ -1,0 +1,63 @@
+import { z } from "zod";
+import { dataTypes } from "../../schema/db/assets.js";
+import { isValidTopicFilter } from "../ingest/topic-filter.js";
+
+/**
+ * Validation shared by every way the asset model changes (GraphQL mutations and the plant file),
+ * so both accept and reject exactly the same things.
+ */
+
+/** A Unified Namespace segment: no spaces and none of MQTT's `+ # / $`. */
+export const assetName = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/, {
+    message: "expected 1-63 letters, digits, '_', '.' or '-', starting with a letter or digit",
+  });
+
+export const topicFilter = z
+  .string()
+  .min(1)
+  .max(512)
+  .refine(isValidTopicFilter, {
+    message: "expected an MQTT topic filter: '+' and '#' only as whole segments, '#' only last",
+  });
+
+export const timezone = z.string().refine(isKnownTimeZone, { message: "expected an IANA time zone such as Europe/Berlin" });
+
+function isKnownTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat("en", { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export const dataPointSpec = z
+  .object({
+    name: assetName,
+    unit: z.string().max(32).optional(),
+    dataType: z.enum(dataTypes).default("float"),
+    normalMin: z.number().finite().optional(),
+    normalMax: z.number().finite().optional(),
+    mqttTopic: topicFilter.optional(),
+    mqttField: z.string().min(1).max(128).optional(),
+  })
+  .refine((p) => p.normalMin === undefined || p.normalMax === undefined || p.normalMin <= p.normalMax, {
+    message: "normal range minimum must not exceed its maximum",
+    path: ["normalMin"],
+  });
+export type DataPointSpec = z.output<typeof dataPointSpec>;
+
+export const machinePathSpec = z.object({
+  enterprise: assetName,
+  site: assetName,
+  area: assetName,
+  line: assetName,
+  name: assetName,
+});
+export type MachinePath = z.output<typeof machinePathSpec>;
+
+export function formatMachinePath(p: MachinePath): string {
+  return [p.enterprise, p.site, p.area, p.line, p.name].join("/");
+}

@@ -1,0 +1,126 @@
+import { z } from "zod";
+
+/**
+ * The only reader of process.env. Parsed once at boot; a bad value stops the process with a
+ * message naming the variable and what it expects.
+ */
+
+const optionalUrl = (protocols: string[]) =>
+  z
+    .string()
+    .trim()
+    .optional()
+    .transform((value) => (value === "" ? undefined : value))
+    .refine(
+      (value) => value === undefined || protocols.some((p) => value.startsWith(`${p}://`)),
+      { message: `expected a URL starting with ${protocols.map((p) => `${p}://`).join(" or ")}` },
+    );
+
+const booleanFlag = z
+  .enum(["true", "false", "1", "0", "yes", "no"], { message: "expected true or false" })
+  .transform((value) => value === "true" || value === "1" || value === "yes");
+
+const positiveInt = (fallback: number, max: number) =>
+  z.coerce
+    .number({ message: "expected a whole number" })
+    .int({ message: "expected a whole number" })
+    .min(1, { message: "expected a number of at least 1" })
+    .max(max, { message: `expected a number of at most ${max}` })
+    .default(fallback);
+
+const envSchema = z.object({
+  NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
+  DATABASE_URL: optionalUrl(["postgres", "postgresql"]),
+  DATA_DIR: z.string().min(1).default("./data"),
+  REDIS_URL: optionalUrl(["redis", "rediss"]),
+  MQTT_URL: optionalUrl(["mqtt", "mqtts", "tcp", "ws", "wss"]),
+  MQTT_CLIENT_ID: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]{1,64}$/, { message: "expected 1-64 letters, digits, '_', '.' or '-'" })
+    .default("plantgraph-ingest"),
+  MQTT_SESSION_EXPIRY_SECONDS: positiveInt(86_400, 4_294_967_295),
+  MQTT_RECEIVE_MAXIMUM: positiveInt(2_000, 65_535),
+  HOST: z.string().min(1).default("127.0.0.1"),
+  PORT: z.coerce
+    .number({ message: "expected a TCP port number" })
+    .int({ message: "expected a TCP port number" })
+    .min(0, { message: "expected a TCP port number from 0 to 65535" })
+    .max(65_535, { message: "expected a TCP port number from 0 to 65535" })
+    .default(4000),
+  PLANT_FILE: z.string().min(1).optional(),
+  SIMULATOR: booleanFlag.optional(),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  TELEMETRY_BATCH_MAX: positiveInt(5_000, 60_000),
+  TELEMETRY_FLUSH_MS: positiveInt(20, 10_000),
+  MACHINE_OFFLINE_AFTER_SECONDS: positiveInt(60, 86_400),
+});
+
+export type Role = "api" | "ingest" | "worker";
+export const allRoles: readonly Role[] = ["api", "ingest", "worker"];
+
+export interface Config {
+  readonly env: "development" | "production" | "test";
+  readonly database: { readonly url?: string; readonly dataDir: string };
+  readonly redisUrl?: string;
+  readonly mqtt: {
+    /** Absent: the hub runs an embedded broker (the demo). */
+    readonly url?: string;
+    readonly clientId: string;
+    readonly sessionExpirySeconds: number;
+    readonly receiveMaximum: number;
+  };
+  readonly http: { readonly host: string; readonly port: number };
+  readonly plantFile?: string;
+  /** Runs the simulated plant; on by default only when no broker is configured. */
+  readonly simulator: boolean;
+  readonly logLevel: string;
+  readonly telemetry: { readonly batchMax: number; readonly flushMs: number };
+  readonly machineOfflineAfterSeconds: number;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    this.name = "ConfigError";
+  }
+}
+
+export function parseConfig(env: Record<string, string | undefined>): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((issue) => {
+        const variable = String(issue.path[0] ?? "environment");
+        const given = env[variable];
+        return `${variable}: ${issue.message}${given === undefined ? "" : ` (got ${JSON.stringify(redactUrl(given))})`}`;
+      }),
+    );
+  }
+  const e = parsed.data;
+  return Object.freeze({
+    env: e.NODE_ENV,
+    database: Object.freeze({ url: e.DATABASE_URL, dataDir: e.DATA_DIR }),
+    redisUrl: e.REDIS_URL,
+    mqtt: Object.freeze({
+      url: e.MQTT_URL,
+      clientId: e.MQTT_CLIENT_ID,
+      sessionExpirySeconds: e.MQTT_SESSION_EXPIRY_SECONDS,
+      receiveMaximum: e.MQTT_RECEIVE_MAXIMUM,
+    }),
+    http: Object.freeze({ host: e.HOST, port: e.PORT }),
+    plantFile: e.PLANT_FILE,
+    simulator: e.SIMULATOR ?? e.MQTT_URL === undefined,
+    logLevel: e.LOG_LEVEL,
+    telemetry: Object.freeze({ batchMax: e.TELEMETRY_BATCH_MAX, flushMs: e.TELEMETRY_FLUSH_MS }),
+    machineOfflineAfterSeconds: e.MACHINE_OFFLINE_AFTER_SECONDS,
+  });
+}
+
+/** Passwords in connection URLs never reach an error message or a log line. */
+export function redactUrl(value: string): string {
+  return value.replace(/(\/\/[^:/@]+:)[^@]*@/, "$1***@");
+}
+
+export function loadConfig(): Config {
+  return parseConfig(process.env);
+}

@@ -1,0 +1,91 @@
+import { mkdir } from "node:fs/promises";
+import path from "node:path";
+import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
+import * as schema from "../../schema/db/index.js";
+
+export type Schema = typeof schema;
+/** The drizzle handle both drivers share; a transaction handle has the same query surface. */
+export type Db = PgDatabase<PgQueryResultHKT, Schema>;
+export type Tx = Parameters<Parameters<Db["transaction"]>[0]>[0];
+export type DbOrTx = Db | Tx;
+
+/** Raw SQL for the hot paths where drizzle's builder costs too much CPU. */
+export interface RawQuery {
+  <Row extends Record<string, unknown> = Record<string, unknown>>(
+    text: string,
+    params?: unknown[],
+  ): Promise<{ rows: Row[]; rowCount: number }>;
+}
+
+export interface Database {
+  readonly kind: "postgres" | "pglite";
+  readonly db: Db;
+  readonly query: RawQuery;
+  /** Resolves when the database answers a trivial query. */
+  ping(): Promise<void>;
+  migrate(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Migrations live beside package.json; resolved from the working directory so dist/ builds work. */
+export function migrationsFolder(): string {
+  return path.resolve(process.cwd(), "migrations");
+}
+
+export interface OpenDatabaseOptions {
+  /** PostgreSQL when set, embedded PGlite otherwise. */
+  url?: string;
+  /** Where PGlite keeps its files; "memory://" keeps them in memory. */
+  dataDir: string;
+  poolSize?: number;
+  onError?: (error: Error) => void;
+}
+
+export async function openDatabase(options: OpenDatabaseOptions): Promise<Database> {
+  return options.url ? openPostgres(options.url, options) : openPglite(options.dataDir);
+}
+
+async function openPostgres(url: string, options: OpenDatabaseOptions): Promise<Database> {
+  const { default: pg } = await import("pg");
+  const { drizzle } = await import("drizzle-orm/node-postgres");
+  const { migrate } = await import("drizzle-orm/node-postgres/migrator");
+  const pool = new pg.Pool({ connectionString: url, max: options.poolSize ?? 10 });
+  // An idle client losing its connection (database restart) must not crash the process.
+  pool.on("error", (error) => options.onError?.(error));
+  const db = drizzle(pool, { schema }) as unknown as Db;
+  return {
+    kind: "postgres",
+    db,
+    query: async (text, params) => {
+      const result = await pool.query(text, params);
+      return { rows: result.rows, rowCount: result.rowCount ?? 0 };
+    },
+    ping: async () => {
+      await pool.query("select 1");
+    },
+    migrate: () => migrate(db as never, { migrationsFolder: migrationsFolder() }),
+    close: () => pool.end(),
+  };
+}
+
+async function openPglite(dataDir: string): Promise<Database> {
+  const { PGlite } = await import("@electric-sql/pglite");
+  const { drizzle } = await import("drizzle-orm/pglite");
+  const { migrate } = await import("drizzle-orm/pglite/migrator");
+  if (!dataDir.startsWith("memory://")) await mkdir(dataDir, { recursive: true });
+  const client = await PGlite.create(dataDir);
+  const db = drizzle(client, { schema }) as unknown as Db;
+  return {
+    kind: "pglite",
+    db,
+    query: async (text, params) => {
+      const result = await client.query(text, params);
+      return { rows: result.rows as never[], rowCount: result.affectedRows ?? result.rows.length };
+    },
+    ping: async () => {
+      await client.query("select 1");
+    },
+    migrate: () => migrate(db as never, { migrationsFolder: migrationsFolder() }),
+    close: () => client.close(),
+  };
+}
