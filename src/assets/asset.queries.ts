@@ -1,0 +1,123 @@
+import { and, asc, eq, gt, inArray, sql, type SQL } from "drizzle-orm";
+import { areas, dataPoints, enterprises, lines, machines, sites } from "../../schema/db/assets.js";
+import type { DbOrTx } from "../db/database.js";
+
+export type EnterpriseRow = typeof enterprises.$inferSelect;
+export type SiteRow = typeof sites.$inferSelect;
+export type AreaRow = typeof areas.$inferSelect;
+export type LineRow = typeof lines.$inferSelect;
+export type MachineRow = typeof machines.$inferSelect;
+export type DataPointRow = typeof dataPoints.$inferSelect;
+
+export const assetTables = {
+  Enterprise: enterprises,
+  Site: sites,
+  Area: areas,
+  Line: lines,
+  Machine: machines,
+} as const;
+
+export function listEnterprises(db: DbOrTx): Promise<EnterpriseRow[]> {
+  return db.select().from(enterprises).orderBy(asc(enterprises.name));
+}
+
+export function sitesByEnterprise(db: DbOrTx, ids: readonly number[]): Promise<SiteRow[]> {
+  return db.select().from(sites).where(inArray(sites.enterpriseId, [...ids])).orderBy(asc(sites.name));
+}
+
+export function areasBySite(db: DbOrTx, ids: readonly number[]): Promise<AreaRow[]> {
+  return db.select().from(areas).where(inArray(areas.siteId, [...ids])).orderBy(asc(areas.name));
+}
+
+export function linesByArea(db: DbOrTx, ids: readonly number[]): Promise<LineRow[]> {
+  return db.select().from(lines).where(inArray(lines.areaId, [...ids])).orderBy(asc(lines.name));
+}
+
+export function machinesByLine(db: DbOrTx, ids: readonly number[]): Promise<MachineRow[]> {
+  return db.select().from(machines).where(inArray(machines.lineId, [...ids])).orderBy(asc(machines.name));
+}
+
+export function dataPointsByMachine(db: DbOrTx, ids: readonly number[]): Promise<DataPointRow[]> {
+  return db
+    .select()
+    .from(dataPoints)
+    .where(inArray(dataPoints.machineId, [...ids]))
+    .orderBy(asc(dataPoints.name));
+}
+
+export async function rowsById<T extends keyof typeof assetTables>(
+  db: DbOrTx,
+  kind: T,
+  ids: readonly number[],
+): Promise<(typeof assetTables)[T]["$inferSelect"][]> {
+  // The union of five tables defeats drizzle's inference; every member has the same `id` column.
+  const table = assetTables[kind] as unknown as typeof machines;
+  return (await db.select().from(table).where(inArray(table.id, [...ids]))) as never;
+}
+
+export async function dataPointsById(db: DbOrTx, ids: readonly number[]): Promise<DataPointRow[]> {
+  return db.select().from(dataPoints).where(inArray(dataPoints.id, [...ids]));
+}
+
+export interface MachineFilter {
+  /** Prefix of the machine path, e.g. "acme/berlin" or "acme/berlin/packaging/line-1". */
+  pathPrefix?: string;
+  /** Case-insensitive substring of the name or display name. */
+  search?: string;
+}
+
+/** Keyset page of machines ordered by path; `afterPath` is the last path of the previous page. */
+export async function pageMachines(
+  db: DbOrTx,
+  filter: MachineFilter,
+  page: { afterPath?: string; limit: number },
+): Promise<{ rows: MachineRow[]; totalCount: number }> {
+  const conditions: SQL[] = [];
+  if (filter.pathPrefix) {
+    const prefix = filter.pathPrefix.replace(/\/+$/, "");
+    conditions.push(sql`(${machines.path} = ${prefix} or starts_with(${machines.path}, ${`${prefix}/`}))`);
+  }
+  if (filter.search) {
+    const pattern = `%${filter.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    conditions.push(sql`(${machines.name} ilike ${pattern} or ${machines.displayName} ilike ${pattern})`);
+  }
+  const where = conditions.length ? and(...conditions) : undefined;
+  const pageWhere = page.afterPath ? and(where, gt(machines.path, page.afterPath)) : where;
+  const [rows, [count]] = await Promise.all([
+    db.select().from(machines).where(pageWhere).orderBy(asc(machines.path)).limit(page.limit),
+    db.select({ n: sql<number>`count(*)::int` }).from(machines).where(where),
+  ]);
+  return { rows, totalCount: count?.n ?? 0 };
+}
+
+export async function machineByPath(db: DbOrTx, path: string): Promise<MachineRow | undefined> {
+  const [row] = await db.select().from(machines).where(eq(machines.path, path));
+  return row;
+}
+
+/** Everything the MQTT binding index needs, in one read. */
+export interface BindingRow {
+  dataPointId: number;
+  machineId: number;
+  machinePath: string;
+  name: string;
+  dataType: DataPointRow["dataType"];
+  mqttTopic: string | null;
+  mqttField: string | null;
+}
+
+export function listBindings(db: DbOrTx): Promise<BindingRow[]> {
+  return db
+    .select({
+      dataPointId: dataPoints.id,
+      machineId: machines.id,
+      machinePath: machines.path,
+      name: dataPoints.name,
+      dataType: dataPoints.dataType,
+      mqttTopic: dataPoints.mqttTopic,
+      mqttField: dataPoints.mqttField,
+    })
+    .from(dataPoints)
+    .innerJoin(machines, eq(machines.id, dataPoints.machineId))
+    .orderBy(asc(dataPoints.id));
+}

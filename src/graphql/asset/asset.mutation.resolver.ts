@@ -1,0 +1,75 @@
+import { Arg, Ctx, ID, Mutation, Resolver } from "type-graphql";
+import { z } from "zod";
+import { dataPointSpec, machinePathSpec, timezone } from "../../assets/asset.rules.js";
+import { deleteDataPoints, deleteMachine, upsertDataPoint, upsertMachine } from "../../assets/asset.service.js";
+import type { GraphqlContext } from "../context.js";
+import { toDataPoint } from "../data-point/data-point.type.js";
+import { parseGlobalId } from "../relay/node.type.js";
+import { userError, userErrorsFromZod } from "../user-error.type.js";
+import { toMachine } from "./asset.type.js";
+import { DataPointPayload, DeletePayload, MachinePayload, UpsertDataPointInput, UpsertMachineInput } from "./asset.input.js";
+
+const machineInput = machinePathSpec.extend({
+  displayName: z.string().min(1).max(128).optional(),
+  siteTimezone: timezone.optional(),
+});
+
+/** Mutations validate, write in one transaction, then tell ingest (on any replica) to rebind. */
+@Resolver()
+export class AssetMutationResolver {
+  @Mutation(() => MachinePayload)
+  async upsertMachine(@Arg("input", () => UpsertMachineInput) input: UpsertMachineInput, @Ctx() ctx: GraphqlContext): Promise<MachinePayload> {
+    const parsed = machineInput.safeParse(input);
+    if (!parsed.success) return { errors: userErrorsFromZod(parsed.error) };
+    const { siteTimezone, ...machine } = parsed.data;
+    const result = await ctx.database.db.transaction((tx) => upsertMachine(tx, { ...machine, timezone: siteTimezone }));
+    const row = (await ctx.loaders.machine.load(result.id))!;
+    this.assetsChanged(ctx, result.change !== "unchanged" || result.parents.some((p) => p.change !== "unchanged"));
+    return { machine: toMachine(row), errors: [] };
+  }
+
+  @Mutation(() => DataPointPayload)
+  async upsertDataPoint(
+    @Arg("input", () => UpsertDataPointInput) input: UpsertDataPointInput,
+    @Ctx() ctx: GraphqlContext,
+  ): Promise<DataPointPayload> {
+    const { machineId, ...spec } = input;
+    const parsed = dataPointSpec.safeParse(spec);
+    if (!parsed.success) return { errors: userErrorsFromZod(parsed.error) };
+    const machine = await this.findMachine(ctx, machineId);
+    if (!machine) return { errors: [userError(["input", "machineId"], "no machine has this id")] };
+    const result = await ctx.database.db.transaction((tx) => upsertDataPoint(tx, machine.id, parsed.data));
+    const row = (await ctx.loaders.dataPoint.load(result.id))!;
+    this.assetsChanged(ctx, result.change !== "unchanged");
+    return { dataPoint: toDataPoint(row, machine.path), errors: [] };
+  }
+
+  @Mutation(() => DeletePayload, { description: "Deletes the machine with its data points and their telemetry." })
+  async deleteMachine(@Arg("id", () => ID) id: string, @Ctx() ctx: GraphqlContext): Promise<DeletePayload> {
+    const machine = await this.findMachine(ctx, id);
+    if (!machine) return { errors: [userError(["id"], "no machine has this id")] };
+    await ctx.database.db.transaction((tx) => deleteMachine(tx, machine.id));
+    this.assetsChanged(ctx, true);
+    return { deletedId: id, errors: [] };
+  }
+
+  @Mutation(() => DeletePayload, { description: "Deletes the data point and its telemetry." })
+  async deleteDataPoint(@Arg("id", () => ID) id: string, @Ctx() ctx: GraphqlContext): Promise<DeletePayload> {
+    const parsed = parseGlobalId(id, "DataPoint");
+    const point = parsed && (await ctx.loaders.dataPoint.load(parsed.id));
+    if (!point) return { errors: [userError(["id"], "no data point has this id")] };
+    await ctx.database.db.transaction((tx) => deleteDataPoints(tx, [point.id]));
+    this.assetsChanged(ctx, true);
+    return { deletedId: id, errors: [] };
+  }
+
+  private async findMachine(ctx: GraphqlContext, id: string) {
+    const parsed = parseGlobalId(id, "Machine");
+    return parsed && ctx.loaders.machine.load(parsed.id);
+  }
+
+  /** Published after the commit, so a replica that rebinds reads the new model. */
+  private assetsChanged(ctx: GraphqlContext, changed: boolean): void {
+    if (changed) ctx.pubsub.publish("ASSETS_CHANGED", { at: new Date().toISOString() });
+  }
+}

@@ -1,0 +1,93 @@
+import { Field, Float, Int, ObjectType, registerEnumType } from "type-graphql";
+import { DateTimeResolver } from "graphql-scalars";
+import { dataTypes, type DataType } from "../../../schema/db/assets.js";
+import type { DataPointRow } from "../../assets/asset.queries.js";
+import { qualities, type Quality } from "../../telemetry/sample.js";
+import { globalId, Node } from "../relay/node.type.js";
+
+const upperEnum = <T extends string>(values: readonly T[]) =>
+  Object.fromEntries(values.map((v) => [v.toUpperCase(), v])) as Record<Uppercase<T>, T>;
+
+export const DataTypeEnum = upperEnum(dataTypes);
+registerEnumType(DataTypeEnum, { name: "DataType" });
+export const QualityEnum = upperEnum(qualities);
+registerEnumType(QualityEnum, { name: "Quality", description: "GOOD, UNCERTAIN (kept, flagged) or BAD." });
+
+@ObjectType("NormalRange")
+export class NormalRange {
+  @Field(() => Float, { nullable: true })
+  min?: number | null;
+
+  @Field(() => Float, { nullable: true })
+  max?: number | null;
+}
+
+@ObjectType("MqttBinding", { description: "Where the hub reads this data point from." })
+export class MqttBinding {
+  @Field(() => String, { description: "MQTT topic filter; + and # wildcards allowed." })
+  topic!: string;
+
+  @Field(() => String, { nullable: true, description: "Field of a JSON object payload; absent: `value` or a bare number." })
+  field?: string | null;
+}
+
+@ObjectType("Reading")
+export class Reading {
+  @Field(() => Float, { description: "Booleans read as 1 and 0." })
+  value!: number;
+
+  @Field(() => DateTimeResolver, { description: "Source timestamp, or the receive time when the source sent none." })
+  ts!: Date;
+
+  @Field(() => QualityEnum)
+  quality!: Quality;
+}
+
+@ObjectType("SeriesPoint", { description: "A raw reading, or a time bucket (value = average) when a bucket was asked for." })
+export class SeriesPoint extends Reading {
+  @Field(() => Float)
+  min!: number;
+
+  @Field(() => Float)
+  max!: number;
+
+  @Field(() => Int)
+  count!: number;
+}
+
+@ObjectType("DataPoint", { implements: Node, description: "One measured quantity of a machine: temperature, speed, a part counter." })
+export class DataPoint extends Node {
+  dbId!: number;
+  machineId!: number;
+
+  @Field(() => String)
+  name!: string;
+
+  @Field(() => String, { nullable: true })
+  unit?: string | null;
+
+  @Field(() => DataTypeEnum)
+  dataType!: DataType;
+
+  @Field(() => NormalRange)
+  normalRange!: NormalRange;
+
+  @Field(() => MqttBinding)
+  mqtt!: MqttBinding;
+}
+
+export function toDataPoint(row: DataPointRow, machinePath: string): DataPoint {
+  return Object.assign(new DataPoint(), {
+    id: globalId("DataPoint", row.id),
+    dbId: row.id,
+    machineId: row.machineId,
+    name: row.name,
+    unit: row.unit,
+    dataType: row.dataType,
+    normalRange: Object.assign(new NormalRange(), { min: row.normalMin, max: row.normalMax }),
+    mqtt: Object.assign(new MqttBinding(), {
+      topic: row.mqttTopic ?? (row.mqttField ? machinePath : `${machinePath}/${row.name}`),
+      field: row.mqttField,
+    }),
+  });
+}

@@ -1,0 +1,60 @@
+import DataLoader from "dataloader";
+import {
+  areasBySite,
+  dataPointsById,
+  dataPointsByMachine,
+  linesByArea,
+  machinesByLine,
+  rowsById,
+  sitesByEnterprise,
+  type AreaRow,
+  type assetTables,
+  type DataPointRow,
+  type LineRow,
+  type MachineRow,
+  type SiteRow,
+} from "../assets/asset.queries.js";
+import type { LatestValue } from "../telemetry/latest-values.js";
+import type { GraphqlDeps } from "./context.js";
+
+type AssetKind = keyof typeof assetTables;
+
+function byId<K extends AssetKind>(deps: GraphqlDeps, kind: K) {
+  return new DataLoader<number, (typeof assetTables)[K]["$inferSelect"] | undefined>(async (ids) => {
+    const rows = await rowsById(deps.database.db, kind, ids);
+    const found = new Map(rows.map((r) => [r.id, r]));
+    return ids.map((id) => found.get(id));
+  });
+}
+
+function grouped<Row>(load: (ids: readonly number[]) => Promise<Row[]>, keyOf: (row: Row) => number) {
+  return new DataLoader<number, Row[]>(async (ids) => {
+    const groups = new Map<number, Row[]>(ids.map((id) => [id, []]));
+    for (const row of await load(ids)) groups.get(keyOf(row))?.push(row);
+    return ids.map((id) => groups.get(id) ?? []);
+  });
+}
+
+/** Per-request batching, so a page of machines with their metrics costs a handful of queries. */
+export function createLoaders(deps: GraphqlDeps) {
+  const db = deps.database.db;
+  return {
+    enterprise: byId(deps, "Enterprise"),
+    site: byId(deps, "Site"),
+    area: byId(deps, "Area"),
+    line: byId(deps, "Line"),
+    machine: byId(deps, "Machine"),
+    dataPoint: new DataLoader<number, DataPointRow | undefined>(async (ids) => {
+      const found = new Map((await dataPointsById(db, ids)).map((r) => [r.id, r]));
+      return ids.map((id) => found.get(id));
+    }),
+    sitesOfEnterprise: grouped<SiteRow>((ids) => sitesByEnterprise(db, ids), (r) => r.enterpriseId),
+    areasOfSite: grouped<AreaRow>((ids) => areasBySite(db, ids), (r) => r.siteId),
+    linesOfArea: grouped<LineRow>((ids) => linesByArea(db, ids), (r) => r.areaId),
+    machinesOfLine: grouped<MachineRow>((ids) => machinesByLine(db, ids), (r) => r.lineId),
+    dataPointsOfMachine: grouped<DataPointRow>((ids) => dataPointsByMachine(db, ids), (r) => r.machineId),
+    latest: new DataLoader<number, LatestValue | undefined>((ids) => deps.latest.get(ids)),
+  };
+}
+
+export type Loaders = ReturnType<typeof createLoaders>;

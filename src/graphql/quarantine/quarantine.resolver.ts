@@ -1,0 +1,39 @@
+import { Args, Ctx, Query, Resolver } from "type-graphql";
+import { pageQuarantine, quarantineCounts, type QuarantineRow } from "../../telemetry/quarantine.queries.js";
+import type { QuarantineReason } from "../../telemetry/sample.js";
+import type { GraphqlContext } from "../context.js";
+import { pageOf } from "../relay/connection.js";
+import { badInput, decodeCursor, pageSize } from "../relay/node.type.js";
+import { QuarantineArgs } from "./quarantine.args.js";
+import { QuarantineConnection, QuarantineCount, QuarantinedMessage, QuarantineEdge } from "./quarantine.type.js";
+
+@Resolver()
+export class QuarantineResolver {
+  @Query(() => QuarantineConnection, { description: "Refused messages, newest first." })
+  async quarantine(@Args(() => QuarantineArgs) args: QuarantineArgs, @Ctx() ctx: GraphqlContext): Promise<QuarantineConnection> {
+    const limit = pageSize(args.first);
+    const beforeId = args.after === undefined ? undefined : Number(decodeCursor(args.after));
+    if (beforeId !== undefined && !Number.isSafeInteger(beforeId)) throw badInput("`after` is not a cursor this API handed out", "after");
+    const { rows, totalCount } = await pageQuarantine(ctx.database.db, { reason: args.reason, topic: args.topic }, { beforeId, limit: limit + 1 });
+    const page = pageOf(rows, limit, beforeId !== undefined, (row) => String(row.id), (cursor, row) =>
+      Object.assign(new QuarantineEdge(), { cursor, node: toMessage(row) }),
+    );
+    return Object.assign(new QuarantineConnection(), { ...page, totalCount });
+  }
+
+  @Query(() => [QuarantineCount], { description: "How many messages were refused, per reason." })
+  async quarantineSummary(@Ctx() ctx: GraphqlContext): Promise<QuarantineCount[]> {
+    return (await quarantineCounts(ctx.database.db)).map((c) => Object.assign(new QuarantineCount(), c));
+  }
+}
+
+const toMessage = (row: QuarantineRow) =>
+  Object.assign(new QuarantinedMessage(), { ...row, id: String(row.id), reason: row.reason as QuarantineReason, json: parseJson(row.payload) });
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,44 @@
+import type { GraphQLSchema } from "graphql";
+import { buildSchema } from "type-graphql";
+import { EnterpriseResolver, SiteResolver, AreaResolver, LineResolver } from "./asset/hierarchy.resolver.js";
+import { AssetMutationResolver } from "./asset/asset.mutation.resolver.js";
+import { MachineResolver } from "./asset/machine.resolver.js";
+import { DataPointResolver } from "./data-point/data-point.resolver.js";
+import { QuarantineResolver } from "./quarantine/quarantine.resolver.js";
+import { ReadingResolver } from "./reading/reading.resolver.js";
+import { NodeResolver } from "./relay/node.resolver.js";
+
+export const resolvers = [
+  NodeResolver,
+  EnterpriseResolver,
+  SiteResolver,
+  AreaResolver,
+  LineResolver,
+  MachineResolver,
+  DataPointResolver,
+  AssetMutationResolver,
+  QuarantineResolver,
+  ReadingResolver,
+] as const;
+
+/**
+ * type-graphql insists on a schema-wide pubSub, but ours is made per hub (in memory or Redis) and
+ * reached through the context: every @Subscription passes its own `subscribe`. This one only
+ * reports a subscription that forgot to.
+ */
+const contextPubSubOnly = {
+  publish: () => {
+    throw new Error("publish through context.pubsub");
+  },
+  subscribe: () => {
+    throw new Error("every @Subscription must give `subscribe` and use context.pubsub");
+  },
+};
+
+let built: Promise<GraphQLSchema> | undefined;
+
+/** Built once per process; type-graphql's metadata is global, so rebuilding gains nothing. */
+export function buildGraphqlSchema(): Promise<GraphQLSchema> {
+  built ??= buildSchema({ resolvers, validate: false, emitSchemaFile: false, pubSub: contextPubSubOnly });
+  return built;
+}

@@ -1,0 +1,51 @@
+import { listBindings } from "../assets/asset.queries.js";
+import type { Database } from "../db/database.js";
+import type { Logger } from "../log/logger.js";
+import type { TelemetryWriter } from "../telemetry/telemetry.writer.js";
+import type { RawReading } from "../telemetry/sample.js";
+import { BindingIndex } from "./binding-index.js";
+import type { MqttSource } from "./mqtt.source.js";
+import { normalize } from "./payload.normalizer.js";
+
+/**
+ * Wires a source to the normalizer and the writer, and keeps the topic bindings in step with
+ * the asset model. Readings flow one way: source → normalizer → writer (→ bus after commit).
+ */
+export class IngestService {
+  private index = new BindingIndex([]);
+  private reloading: Promise<void> | undefined;
+
+  constructor(
+    private readonly database: Database,
+    private readonly source: MqttSource,
+    private readonly writer: TelemetryWriter,
+    private readonly log: Logger,
+  ) {}
+
+  async start(): Promise<void> {
+    await this.reloadBindings();
+    await this.source.start((reading) => this.accept(reading));
+  }
+
+  accept(reading: RawReading): Promise<void> {
+    return this.writer.write(normalize(reading, this.index.lookup(reading.topic)));
+  }
+
+  /** Re-reads the bindings from the database; concurrent calls share one reload. */
+  reloadBindings(): Promise<void> {
+    this.reloading ??= (async () => {
+      try {
+        this.index = BindingIndex.fromRows(await listBindings(this.database.db));
+        await this.source.setFilters(this.index.subscriptionFilters());
+        this.log.info({ bindings: this.index.size }, "ingest bindings loaded");
+      } finally {
+        this.reloading = undefined;
+      }
+    })();
+    return this.reloading;
+  }
+
+  async stop(): Promise<void> {
+    await this.source.stop();
+  }
+}

@@ -1,0 +1,164 @@
+import mqtt, { type IPublishPacket, type MqttClient, type Packet } from "mqtt";
+import { redactUrl } from "../config.js";
+import type { Logger } from "../log/logger.js";
+import type { RawReading } from "../telemetry/sample.js";
+
+export type SourceState = "stopped" | "connecting" | "online" | "reconnecting";
+
+export interface SourceStatus {
+  kind: "mqtt";
+  url: string;
+  state: SourceState;
+  connectedSince?: string;
+  lastError?: string;
+  received: number;
+  /** Disconnections while running: each is a window in which the broker held our messages. */
+  gaps: { from: string; to?: string }[];
+}
+
+export interface MqttSourceOptions {
+  url: string;
+  clientId: string;
+  sessionExpirySeconds: number;
+  /** How many unacknowledged QoS 1 messages the broker may send us: our back-pressure. */
+  receiveMaximum: number;
+  log: Logger;
+}
+
+/** Resolves once the reading is durably stored (or quarantined); only then is it acknowledged. */
+export type OnReading = (reading: RawReading) => Promise<void>;
+
+type SendPacket = (packet: Packet, cb?: (error?: Error) => void, ...rest: unknown[]) => void;
+
+const MAX_RECORDED_GAPS = 100;
+
+/**
+ * A long-lived MQTT 5 subscriber with a persistent session (clean: false, session expiry > 0).
+ *
+ * mqtt.js acknowledges a QoS 1 message as soon as `handleMessage` calls back, and it handles the
+ * next packet only after that, so waiting for the database there would process one message per
+ * commit. Instead `handleMessage` hands the reading on and returns at once, and the PUBACK that
+ * mqtt.js then sends is held back until the reading's batch has committed. A crash before the
+ * commit leaves the message unacknowledged in the broker's session, which redelivers it.
+ */
+export class MqttSource {
+  private client: MqttClient | undefined;
+  private filters = new Set<string>();
+  private readonly heldAcks = new Map<number, { connection: number; stored: Promise<void> }>();
+  private connection = 0;
+  private currentStatus: SourceStatus;
+
+  constructor(private readonly options: MqttSourceOptions) {
+    this.currentStatus = { kind: "mqtt", url: redactUrl(options.url), state: "stopped", received: 0, gaps: [] };
+  }
+
+  status(): SourceStatus {
+    return { ...this.currentStatus, gaps: [...this.currentStatus.gaps] };
+  }
+
+  /** Connects and keeps reconnecting; resolves after the first connection or a failed first try. */
+  async start(onReading: OnReading): Promise<void> {
+    const { options } = this;
+    this.currentStatus.state = "connecting";
+    const client = mqtt.connect(options.url, {
+      clientId: options.clientId,
+      protocolVersion: 5,
+      clean: false,
+      properties: { sessionExpiryInterval: options.sessionExpirySeconds, receiveMaximum: options.receiveMaximum },
+      reconnectPeriod: 1_000,
+      connectTimeout: 10_000,
+      resubscribe: true,
+    });
+    this.client = client;
+    this.holdAcksUntilStored(client);
+
+    client.handleMessage = (packet: IPublishPacket, callback) => {
+      const stored = this.accept(packet, onReading);
+      if (packet.qos > 0 && packet.messageId !== undefined) {
+        this.heldAcks.set(packet.messageId, { connection: this.connection, stored });
+      }
+      callback();
+    };
+
+    client.on("connect", (connack) => {
+      this.connection++;
+      const now = new Date().toISOString();
+      const openGap = this.currentStatus.gaps.at(-1);
+      if (openGap && openGap.to === undefined) openGap.to = now;
+      this.currentStatus = { ...this.currentStatus, state: "online", connectedSince: now };
+      options.log.info({ sessionPresent: connack.sessionPresent, clientId: options.clientId }, "mqtt connected");
+      if (this.filters.size > 0) this.subscribe([...this.filters]);
+    });
+    client.on("close", () => {
+      if (this.currentStatus.state === "online") {
+        this.currentStatus.gaps.push({ from: new Date().toISOString() });
+        if (this.currentStatus.gaps.length > MAX_RECORDED_GAPS) this.currentStatus.gaps.shift();
+        options.log.warn({ url: this.currentStatus.url }, "mqtt connection lost; reconnecting");
+      }
+      if (this.currentStatus.state !== "stopped") this.currentStatus.state = "reconnecting";
+    });
+    client.on("error", (error) => {
+      this.currentStatus.lastError = error.message;
+      options.log.error({ err: error }, "mqtt error");
+    });
+
+    await new Promise<void>((resolve) => {
+      client.once("connect", () => resolve());
+      client.once("error", () => resolve());
+      setTimeout(resolve, 10_000).unref();
+    });
+  }
+
+  /** Subscribes to the given filters at QoS 1 and drops the ones no longer wanted. */
+  async setFilters(filters: readonly string[]): Promise<void> {
+    const wanted = new Set(filters);
+    const removed = [...this.filters].filter((f) => !wanted.has(f));
+    const added = [...wanted].filter((f) => !this.filters.has(f));
+    this.filters = wanted;
+    if (!this.client?.connected) return; // the connect handler subscribes
+    if (removed.length > 0) await this.client.unsubscribeAsync(removed);
+    if (added.length > 0) await this.subscribe(added);
+  }
+
+  async stop(): Promise<void> {
+    if (!this.client) return;
+    this.currentStatus.state = "stopped";
+    // Not forced: mqtt.js flushes the acknowledgements already released before it disconnects.
+    await this.client.endAsync(false);
+    this.client = undefined;
+  }
+
+  private async subscribe(filters: string[]): Promise<void> {
+    try {
+      await this.client?.subscribeAsync(filters, { qos: 1 });
+      this.options.log.info({ filters }, "mqtt subscribed");
+    } catch (error) {
+      this.currentStatus.lastError = (error as Error).message;
+      this.options.log.error({ err: error, filters }, "mqtt subscribe failed");
+    }
+  }
+
+  private accept(packet: IPublishPacket, onReading: OnReading): Promise<void> {
+    this.currentStatus.received++;
+    const payload = typeof packet.payload === "string" ? Buffer.from(packet.payload) : packet.payload;
+    return onReading({ source: "mqtt", topic: packet.topic, payload, receivedAt: Date.now() });
+  }
+
+  private holdAcksUntilStored(client: MqttClient): void {
+    const internals = client as unknown as { _sendPacket: SendPacket };
+    const send = internals._sendPacket.bind(client);
+    internals._sendPacket = (packet, cb, ...rest) => {
+      const held = packet.cmd === "puback" ? this.heldAcks.get(packet.messageId ?? -1) : undefined;
+      if (!held) return send(packet, cb, ...rest);
+      this.heldAcks.delete(packet.messageId!);
+      cb?.(); // mqtt.js may go on to the next packet now
+      held.stored.then(
+        () => {
+          // An ack from an earlier connection could match a reused packet id: let the broker redeliver instead.
+          if (held.connection === this.connection && client.connected) send(packet);
+        },
+        (error: unknown) => this.options.log.error({ err: error, messageId: packet.messageId }, "reading not stored; left unacknowledged"),
+      );
+    };
+  }
+}

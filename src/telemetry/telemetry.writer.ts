@@ -1,0 +1,190 @@
+import type { Bus } from "../bus/bus.js";
+import type { Database } from "../db/database.js";
+import type { Logger } from "../log/logger.js";
+import { qualityCode, type Rejection, type Sample } from "./sample.js";
+
+export interface WriteRequest {
+  readonly samples: readonly Sample[];
+  readonly rejections: readonly Rejection[];
+}
+
+interface Pending extends WriteRequest {
+  resolve(): void;
+  reject(error: Error): void;
+}
+
+export interface WriterStats {
+  stored: number;
+  duplicates: number;
+  quarantined: number;
+  batches: number;
+  failedAttempts: number;
+  pending: number;
+  lastBatchRows: number;
+  lastBatchMs: number;
+}
+
+const INSERT_TELEMETRY = `
+insert into telemetry (data_point_id, ts, value, quality)
+select p, to_timestamp(t / 1000.0), v, q
+from unnest($1::int4[], $2::float8[], $3::float8[], $4::int2[]) as u(p, t, v, q)
+on conflict (data_point_id, ts) do nothing`;
+
+const INSERT_QUARANTINE = `
+insert into quarantine (source, topic, payload, reason, detail, data_point_id)
+select * from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int4[])`;
+
+const RETRY_MIN_MS = 100;
+const RETRY_MAX_MS = 5_000;
+
+/**
+ * The telemetry hot path: requests are gathered for at most `flushMs` or `batchMax` rows and
+ * written with one unnest insert each (drizzle's builder is too slow here). A request's promise
+ * resolves only after its batch committed, which is what lets the MQTT source acknowledge late.
+ * When the database is away the batch is retried with backoff, never dropped: nothing in it has
+ * been acknowledged, so the broker still holds it too.
+ */
+export class TelemetryWriter {
+  private queue: Pending[] = [];
+  private queuedRows = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private closed = false;
+  readonly stats: WriterStats = {
+    stored: 0,
+    duplicates: 0,
+    quarantined: 0,
+    batches: 0,
+    failedAttempts: 0,
+    pending: 0,
+    lastBatchRows: 0,
+    lastBatchMs: 0,
+  };
+
+  constructor(
+    private readonly database: Database,
+    private readonly bus: Bus,
+    private readonly log: Logger,
+    private readonly options: { batchMax: number; flushMs: number },
+  ) {}
+
+  write(request: WriteRequest): Promise<void> {
+    if (this.closed) return Promise.reject(new Error("telemetry writer is closed"));
+    return new Promise((resolve, reject) => {
+      this.queue.push({ ...request, resolve, reject });
+      this.queuedRows += request.samples.length + request.rejections.length;
+      this.stats.pending = this.queuedRows;
+      if (this.queuedRows >= this.options.batchMax) this.kick();
+      else this.timer ??= setTimeout(() => this.kick(), this.options.flushMs);
+    });
+  }
+
+  /** Writes everything queued so far. */
+  async flush(): Promise<void> {
+    while (this.queue.length > 0 || this.running) {
+      this.kick();
+      await this.running;
+    }
+  }
+
+  /** Stops accepting writes and flushes, giving up after `timeoutMs` (unwritten data is unacknowledged). */
+  async close(timeoutMs = 10_000): Promise<void> {
+    this.closed = true;
+    let timeout: NodeJS.Timeout | undefined;
+    const gaveUp = new Promise<"timeout">((resolve) => (timeout = setTimeout(() => resolve("timeout"), timeoutMs)));
+    const result = await Promise.race([this.flush(), gaveUp]);
+    clearTimeout(timeout);
+    if (result === "timeout") {
+      this.log.warn({ pendingRows: this.queuedRows }, "telemetry writer closed with unwritten rows; they were never acknowledged");
+      const error = new Error("telemetry writer closed before these rows were written");
+      for (const p of this.queue.splice(0)) p.reject(error);
+    }
+  }
+
+  private kick(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.running ??= this.drain().finally(() => {
+      this.running = undefined;
+      if (this.queue.length > 0) this.timer ??= setTimeout(() => this.kick(), this.options.flushMs);
+    });
+  }
+
+  /** Writes back to back while work is queued: what arrived during one write forms the next batch. */
+  private async drain(): Promise<void> {
+    while (this.queue.length > 0) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+      const batch = this.takeBatch();
+      await this.writeWithRetry(batch);
+    }
+  }
+
+  private takeBatch(): Pending[] {
+    const batch: Pending[] = [];
+    let rows = 0;
+    while (this.queue.length > 0 && (batch.length === 0 || rows + rowsOf(this.queue[0]!) <= this.options.batchMax)) {
+      const next = this.queue.shift()!;
+      rows += rowsOf(next);
+      batch.push(next);
+    }
+    this.queuedRows -= rows;
+    this.stats.pending = this.queuedRows;
+    return batch;
+  }
+
+  private async writeWithRetry(batch: Pending[]): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.writeBatch(batch);
+        for (const p of batch) p.resolve();
+        const samples = batch.flatMap((p) => p.samples);
+        if (samples.length > 0) this.bus.emit("samplesStored", samples);
+        return;
+      } catch (error) {
+        this.stats.failedAttempts++;
+        const delay = Math.min(RETRY_MAX_MS, RETRY_MIN_MS * 2 ** attempt);
+        this.log.error({ err: error, attempt, retryInMs: delay, rows: batch.reduce((n, p) => n + rowsOf(p), 0) }, "telemetry batch write failed; retrying");
+        if (this.closed && attempt >= 2) {
+          for (const p of batch) p.reject(error as Error);
+          return;
+        }
+        await new Promise((resolve) => setTimeout(resolve, delay));
+      }
+    }
+  }
+
+  private async writeBatch(batch: Pending[]): Promise<void> {
+    const started = performance.now();
+    const samples = batch.flatMap((p) => p.samples);
+    const rejections = batch.flatMap((p) => p.rejections);
+    let inserted = 0;
+    if (samples.length > 0) {
+      const result = await this.database.query(INSERT_TELEMETRY, [
+        samples.map((s) => s.dataPointId),
+        samples.map((s) => s.ts),
+        samples.map((s) => s.value),
+        samples.map((s) => qualityCode[s.quality]),
+      ]);
+      inserted = result.rowCount;
+    }
+    if (rejections.length > 0) {
+      await this.database.query(INSERT_QUARANTINE, [
+        rejections.map((r) => r.source),
+        rejections.map((r) => r.topic),
+        rejections.map((r) => r.payload),
+        rejections.map((r) => r.reason),
+        rejections.map((r) => r.detail),
+        rejections.map((r) => r.dataPointId ?? null),
+      ]);
+    }
+    this.stats.stored += inserted;
+    this.stats.duplicates += samples.length - inserted;
+    this.stats.quarantined += rejections.length;
+    this.stats.batches++;
+    this.stats.lastBatchRows = samples.length + rejections.length;
+    this.stats.lastBatchMs = performance.now() - started;
+  }
+}
+
+const rowsOf = (p: WriteRequest) => p.samples.length + p.rejections.length;
