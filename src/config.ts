@@ -39,7 +39,7 @@ const envSchema = z.object({
     .regex(/^[A-Za-z0-9_.-]{1,64}$/, { message: "expected 1-64 letters, digits, '_', '.' or '-'" })
     .default("plantgraph-ingest"),
   MQTT_SESSION_EXPIRY_SECONDS: positiveInt(86_400, 4_294_967_295),
-  MQTT_RECEIVE_MAXIMUM: positiveInt(2_000, 65_535),
+  MQTT_RECEIVE_MAXIMUM: positiveInt(20_000, 65_535),
   HOST: z.string().min(1).default("127.0.0.1"),
   PORT: z.coerce
     .number({ message: "expected a TCP port number" })

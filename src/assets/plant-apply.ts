@@ -1,0 +1,155 @@
+import { readFile } from "node:fs/promises";
+import { and, eq, notInArray, sql } from "drizzle-orm";
+import { areas, enterprises, lines, machines, sites } from "../../schema/db/assets.js";
+import type { Database, Tx } from "../db/database.js";
+import type { Logger } from "../log/logger.js";
+import {
+  dataPointsNotIn,
+  deleteDataPoints,
+  deleteMachine,
+  upsertDataPoint,
+  upsertMachine,
+  upsertParents,
+  type Upserted,
+} from "./asset.service.js";
+import { formatPlantFileError, parsePlantFile, type PlantFileError, type PlantSpec } from "./plant-file.js";
+
+/**
+ * Applies a declarative plant file to the asset model in one transaction: every entity the file
+ * lists is created or brought in line with it, and with `prune` whatever of the file's enterprise
+ * it no longer lists (machines, data points) is deleted with its telemetry.
+ */
+
+export interface ApplySummary {
+  created: number;
+  updated: number;
+  unchanged: number;
+  deleted: number;
+}
+
+export interface ApplyOptions {
+  /** Delete machines of the enterprise and data points of listed machines that the file no longer lists. */
+  prune?: boolean;
+}
+
+/** The file did not validate; nothing was written. The message lists every error with its line. */
+export class PlantFileRejected extends Error {
+  constructor(
+    readonly fileName: string,
+    readonly errors: PlantFileError[],
+  ) {
+    super(errors.map((e) => formatPlantFileError(fileName, e)).join("\n"));
+    this.name = "PlantFileRejected";
+  }
+}
+
+export async function applyPlant(database: Database, plant: PlantSpec, options: ApplyOptions = {}): Promise<ApplySummary> {
+  return database.db.transaction(async (tx) => {
+    // Two replicas booting with the same file must not race each other's inserts.
+    await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`plantgraph.plant-apply:${plant.enterprise}`}))`);
+
+    const summary: ApplySummary = { created: 0, updated: 0, unchanged: 0, deleted: 0 };
+    const count = (change: Upserted["change"]) => void summary[change]++;
+    // upsertMachine reports the whole parent chain for every machine: count each parent once.
+    const seenParents = new Set<string>();
+    const countParents = (chain: Upserted[]) =>
+      chain.forEach((parent, level) => {
+        const key = `${level}:${parent.id}`;
+        if (seenParents.has(key)) return;
+        seenParents.add(key);
+        count(parent.change);
+      });
+
+    const keptMachines: number[] = [];
+    const enterprise = plant.enterprise;
+    // Levels without machines still exist in the model: the file declares them (and a site's time zone).
+    if (plant.sites.length === 0) countParents(await upsertParents(tx, { enterprise }));
+    for (const site of plant.sites) {
+      const timezone = site.timezone;
+      if (site.areas.length === 0) countParents(await upsertParents(tx, { enterprise, site: site.name, timezone }));
+      for (const area of site.areas) {
+        if (area.lines.length === 0) {
+          countParents(await upsertParents(tx, { enterprise, site: site.name, area: area.name, timezone }));
+        }
+        for (const line of area.lines) {
+          const at = { enterprise, site: site.name, area: area.name, line: line.name, timezone };
+          if (line.machines.length === 0) countParents(await upsertParents(tx, at));
+          for (const spec of line.machines) {
+            // The file describes the machine completely: no display name in the file clears it.
+            const machine = await upsertMachine(tx, { ...at, name: spec.name, displayName: spec.displayName ?? null });
+            countParents(machine.parents);
+            count(machine.change);
+            keptMachines.push(machine.id);
+
+            const keptPoints: number[] = [];
+            for (const point of spec.dataPoints) {
+              const upserted = await upsertDataPoint(tx, machine.id, point);
+              count(upserted.change);
+              keptPoints.push(upserted.id);
+            }
+            if (options.prune) {
+              summary.deleted += await deleteDataPoints(tx, await dataPointsNotIn(tx, machine.id, keptPoints));
+            }
+          }
+        }
+      }
+    }
+
+    if (options.prune) {
+      for (const machineId of await machinesOfEnterpriseNotIn(tx, enterprise, keptMachines)) {
+        // Delete the points first so they are counted; deleteMachine then finds none left.
+        summary.deleted += await deleteDataPoints(tx, await dataPointsNotIn(tx, machineId, []));
+        if (await deleteMachine(tx, machineId)) summary.deleted++;
+      }
+    }
+    return summary;
+  });
+}
+
+/** Validates `text` and applies it; throws PlantFileRejected (nothing written) when invalid. */
+export async function applyPlantText(
+  database: Database,
+  text: string,
+  fileName: string,
+  log: Logger,
+  options: ApplyOptions = {},
+): Promise<ApplySummary> {
+  const parsed = parsePlantFile(text);
+  if (!parsed.ok) throw new PlantFileRejected(fileName, parsed.errors);
+  const started = performance.now();
+  const summary = await applyPlant(database, parsed.plant, options);
+  log.info(
+    {
+      file: fileName,
+      enterprise: parsed.plant.enterprise,
+      prune: options.prune === true,
+      ...summary,
+      durationMs: Math.round(performance.now() - started),
+    },
+    "plant file applied",
+  );
+  return summary;
+}
+
+export async function applyPlantFile(
+  database: Database,
+  filePath: string,
+  log: Logger,
+  options: ApplyOptions = {},
+): Promise<ApplySummary> {
+  const text = await readFile(filePath, "utf8");
+  return applyPlantText(database, text, filePath, log, options);
+}
+
+/** Machines anywhere under the enterprise whose ids are not in `keep`. */
+async function machinesOfEnterpriseNotIn(tx: Tx, enterprise: string, keep: number[]): Promise<number[]> {
+  const rows = await tx
+    .select({ id: machines.id })
+    .from(machines)
+    .innerJoin(lines, eq(lines.id, machines.lineId))
+    .innerJoin(areas, eq(areas.id, lines.areaId))
+    .innerJoin(sites, eq(sites.id, areas.siteId))
+    .innerJoin(enterprises, eq(enterprises.id, sites.enterpriseId))
+    .where(keep.length ? and(eq(enterprises.name, enterprise), notInArray(machines.id, keep)) : eq(enterprises.name, enterprise));
+  return rows.map((r) => r.id);
+}
