@@ -10,7 +10,6 @@ const optionalUrl = (protocols: string[]) =>
     .string()
     .trim()
     .optional()
-    .transform((value) => (value === "" ? undefined : value))
     .refine(
       (value) => value === undefined || protocols.some((p) => value.startsWith(`${p}://`)),
       { message: `expected a URL starting with ${protocols.map((p) => `${p}://`).join(" or ")}` },
@@ -86,7 +85,9 @@ export class ConfigError extends Error {
 }
 
 export function parseConfig(env: Record<string, string | undefined>): Config {
-  const parsed = envSchema.safeParse(env);
+  // `PORT=` in an env file means "not set", not port 0.
+  const given = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value.trim() !== ""));
+  const parsed = envSchema.safeParse(given);
   if (!parsed.success) {
     throw new ConfigError(
       parsed.error.issues.map((issue) => {
@@ -118,7 +119,8 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
 
 /** Passwords in connection URLs never reach an error message or a log line. */
 export function redactUrl(value: string): string {
-  return value.replace(/(\/\/[^:/@]+:)[^@]*@/, "$1***@");
+  // Up to the last '@': passwords may hold unencoded '@' or '/', users may be empty.
+  return value.replace(/(\/\/[^:/@]*:).*@/, "$1***@");
 }
 
 export function loadConfig(): Config {

@@ -32,7 +32,8 @@ export class Bus {
   }
 
   emit<K extends BusEventName>(event: K, payload: BusEvents[K]): void {
-    for (const { owner, fn } of this.listeners.get(event) ?? []) {
+    // A copy: a listener added while emitting waits for the next event.
+    for (const { owner, fn } of [...(this.listeners.get(event) ?? [])]) {
       try {
         const result = (fn as Listener<K>)(payload);
         if (result instanceof Promise) result.catch((error: unknown) => this.report(owner, event, error));

@@ -41,7 +41,7 @@ const objectPayload: PayloadFormat = {
   extract: (parsed, binding) => {
     const object = parsed as Record<string, unknown>;
     const field = binding.field ?? "value";
-    if (!(field in object) || object[field] === null) {
+    if (!Object.hasOwn(object, field) || object[field] === null) {
       return { ok: false, reason: "missing_value", detail: `field "${field}" is missing` };
     }
     return { ok: true, value: object[field], ts: object.ts ?? object.timestamp, quality: object.quality };
@@ -127,12 +127,18 @@ function reject(raw: RawReading, reason: QuarantineReason, detail: string): Norm
   return { samples: [], rejections: [rejection(raw, reason, detail)] };
 }
 
+/** At most STORED_PAYLOAD_LIMIT bytes, cut on a character boundary. */
+function storedPayload(payload: Buffer): string {
+  if (payload.length <= STORED_PAYLOAD_LIMIT) return payload.toString("utf8");
+  // A cut through a multi-byte character decodes to U+FFFD; drop that partial character.
+  return `${payload.subarray(0, STORED_PAYLOAD_LIMIT).toString("utf8").replace(/\uFFFD$/, "")}…`;
+}
+
 function rejection(raw: RawReading, reason: QuarantineReason, detail: string, dataPointId?: number): Rejection {
-  const payload = raw.payload.toString("utf8");
   return {
     source: raw.source,
     topic: raw.topic,
-    payload: payload.length > STORED_PAYLOAD_LIMIT ? `${payload.slice(0, STORED_PAYLOAD_LIMIT)}…` : payload,
+    payload: storedPayload(raw.payload),
     reason,
     detail,
     ...(dataPointId === undefined ? {} : { dataPointId }),

@@ -1,0 +1,164 @@
+import { fork } from "node:child_process";
+import path from "node:path";
+import mqtt from "mqtt";
+import { applyPlant } from "../src/assets/plant-apply.js";
+import type { PlantSpec } from "../src/assets/plant-file.js";
+import { Bus } from "../src/bus/bus.js";
+import type { Database } from "../src/db/database.js";
+import { IngestService } from "../src/ingest/ingest.service.js";
+import { MqttSource } from "../src/ingest/mqtt.source.js";
+import { createLogger } from "../src/log/logger.js";
+import { TelemetryWriter } from "../src/telemetry/telemetry.writer.js";
+import { createTestDatabase } from "../test/support/database.js";
+import { startPrivateMosquitto } from "../test/support/mosquitto.js";
+
+/**
+ * Ingest end to end: publisher processes send JSON telemetry (10 metrics a message) at QoS 1
+ * through Mosquitto into the hub's MQTT source, normalizer and telemetry writer (PostgreSQL).
+ * Ceilings measured in the same run: the raw broker pub → sub rate of the same messages, and the
+ * raw unnest insert rate of the same rows. Tunables: BENCH_MACHINES, BENCH_MESSAGES, BENCH_PUBLISHERS.
+ */
+
+const MACHINES = Number(process.env.BENCH_MACHINES ?? 50);
+const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 30_000);
+const PUBLISHERS = Number(process.env.BENCH_PUBLISHERS ?? 2);
+const METRICS = 10;
+const READINGS = MESSAGES * METRICS;
+const log = createLogger(process.env.BENCH_LOG_LEVEL ?? "silent");
+
+type Message = { topic: string; payload: string };
+
+function benchPlant(): PlantSpec {
+  const machines = Array.from({ length: MACHINES }, (_, m) => ({
+    name: `m${m}`,
+    dataPoints: Array.from({ length: METRICS }, (_, k) => ({
+      name: `metric${k}`,
+      dataType: "float" as const,
+      mqttTopic: `bench/site/area/line/m${m}/telemetry`,
+      mqttField: `f${k}`,
+    })),
+  }));
+  return { enterprise: "bench", sites: [{ name: "site", timezone: "UTC", areas: [{ name: "area", lines: [{ name: "line", machines }] }] }] };
+}
+
+/** Distinct (machine, ts) per message, so every reading is a new row. */
+function benchMessages(root: string): Message[] {
+  const start = Date.now() - Math.ceil(MESSAGES / MACHINES) - 1_000;
+  return Array.from({ length: MESSAGES }, (_, i) => {
+    const machine = i % MACHINES;
+    const fields: Record<string, number> = { ts: start + Math.floor(i / MACHINES) };
+    for (let k = 0; k < METRICS; k++) fields[`f${k}`] = Math.round(Math.random() * 100_000) / 1000;
+    return { topic: `${root}/site/area/line/m${machine}/telemetry`, payload: JSON.stringify(fields) };
+  });
+}
+
+/** Starts the publisher processes, waits until they are connected, then lets them go at once. */
+async function publish(url: string, messages: Message[]): Promise<{ go(): void; done: Promise<void> }> {
+  const script = path.resolve(process.cwd(), "bench/publisher.ts");
+  const children = Array.from({ length: PUBLISHERS }, () => fork(script, { execArgv: ["--import", "tsx"], stdio: "inherit" }));
+  const slices = children.map((_, p) => messages.filter((_, i) => i % PUBLISHERS === p));
+  await Promise.all(
+    children.map(
+      (child, p) =>
+        new Promise<void>((resolve) => {
+          child.once("message", () => resolve());
+          child.send({ url, messages: slices[p], window: 200 });
+        }),
+    ),
+  );
+  const done = Promise.all(children.map((child) => new Promise<void>((resolve) => child.once("exit", () => resolve())))).then(() => {});
+  return { go: () => children.forEach((c) => c.send("go")), done };
+}
+
+async function waitFor(condition: () => boolean, what: string, timeoutMs = 300_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+async function brokerCeiling(url: string): Promise<number> {
+  const messages = benchMessages("rawbench");
+  const subscriber = await mqtt.connectAsync(url, { protocolVersion: 5, clean: true, properties: { receiveMaximum: 65_535 } });
+  let received = 0;
+  subscriber.on("message", () => received++);
+  await subscriber.subscribeAsync("rawbench/#", { qos: 1 });
+  const publishers = await publish(url, messages);
+  const started = performance.now();
+  publishers.go();
+  await waitFor(() => received >= MESSAGES, "the raw subscriber");
+  const seconds = (performance.now() - started) / 1000;
+  await publishers.done;
+  await subscriber.endAsync();
+  return READINGS / seconds;
+}
+
+async function sqlCeiling(database: Database): Promise<number> {
+  await database.query("create table bench_raw (like telemetry including all)");
+  const rows = benchMessages("sql").flatMap((m, i) =>
+    Array.from({ length: METRICS }, (_, k) => ({ point: (i % MACHINES) * METRICS + k + 1, ts: JSON.parse(m.payload).ts as number, value: Math.random() })),
+  );
+  const batch = 5_000;
+  const started = performance.now();
+  for (let i = 0; i < rows.length; i += batch) {
+    const slice = rows.slice(i, i + batch);
+    await database.query(
+      `insert into bench_raw (data_point_id, ts, value, quality)
+       select p, to_timestamp(t / 1000.0), v, 0 from unnest($1::int4[], $2::float8[], $3::float8[]) as u(p, t, v)`,
+      [slice.map((r) => r.point), slice.map((r) => r.ts), slice.map((r) => r.value)],
+    );
+  }
+  return rows.length / ((performance.now() - started) / 1000);
+}
+
+async function hubRate(url: string, database: Database): Promise<{ rate: number; writer: TelemetryWriter["stats"] }> {
+  const bus = new Bus(log);
+  const writer = new TelemetryWriter(database, bus, log, { batchMax: 10_000, flushMs: 20, concurrency: 2 });
+  const source = new MqttSource({ url, clientId: `bench-hub-${process.pid}`, sessionExpirySeconds: 60, receiveMaximum: 65_535, log });
+  const ingest = new IngestService(database, source, writer, log);
+  await ingest.start();
+  await waitFor(() => source.status().state === "online", "the hub's MQTT connection", 10_000);
+  await new Promise((r) => setTimeout(r, 300)); // let the subscription settle
+  const publishers = await publish(url, benchMessages("bench"));
+  const started = performance.now();
+  publishers.go();
+  await waitFor(() => writer.stats.stored + writer.stats.quarantined >= READINGS, "the hub to store every reading");
+  const seconds = (performance.now() - started) / 1000;
+  await publishers.done;
+  await ingest.stop();
+  await writer.close();
+  if (writer.stats.quarantined > 0) throw new Error(`${writer.stats.quarantined} readings were quarantined`);
+  return { rate: READINGS / seconds, writer: { ...writer.stats } };
+}
+
+const broker = await startPrivateMosquitto();
+const db = await createTestDatabase("bench_ingest");
+try {
+  await applyPlant(db.database, benchPlant());
+  const brokerRate = await brokerCeiling(broker.url);
+  const sqlRate = await sqlCeiling(db.database);
+  const hub = await hubRate(broker.url, db.database);
+  const [{ n: stored }] = (await db.database.query<{ n: number }>("select count(*)::int as n from telemetry")).rows as [{ n: number }];
+  if (stored !== READINGS) throw new Error(`expected ${READINGS} rows, found ${stored}`);
+  const ceiling = Math.min(brokerRate, sqlRate);
+  console.error(
+    `ingest: ${MESSAGES} messages × ${METRICS} metrics from ${PUBLISHERS} publishers over ${MACHINES} machines; ` +
+      `hub ${Math.round(hub.rate)} readings/s in ${hub.writer.batches} batches (${Math.round(hub.writer.writeMs)} ms writing); ` +
+      `raw mosquitto pub->sub ${Math.round(brokerRate)}; raw unnest insert ${Math.round(sqlRate)}`,
+  );
+  console.log(
+    JSON.stringify({
+      bench: "ingest",
+      value: Math.round(hub.rate),
+      unit: "readings/s",
+      baseline: Math.round(ceiling),
+      baseline_name: brokerRate <= sqlRate ? "raw mosquitto pub->sub (QoS 1, same messages)" : "raw PostgreSQL unnest insert (same rows)",
+      ratio: Math.round((hub.rate / ceiling) * 100) / 100,
+      ceilings: { broker: Math.round(brokerRate), sql: Math.round(sqlRate) },
+    }),
+  );
+} finally {
+  await db.drop();
+  await broker.stop();
+}

@@ -1,0 +1,14 @@
+import "reflect-metadata";
+
+/** `npm run bench -- <name>`: runs one benchmark; each prints a single JSON line last. */
+const benches: Record<string, () => Promise<unknown>> = {
+  ingest: () => import("./ingest.bench.js"),
+};
+
+const name = process.argv[2] ?? "ingest";
+const bench = benches[name];
+if (!bench) {
+  console.error(`unknown benchmark "${name}"; known: ${Object.keys(benches).join(", ")}`);
+  process.exit(2);
+}
+await bench();
