@@ -22,6 +22,8 @@ export interface MqttSourceOptions {
   sessionExpirySeconds: number;
   /** How many unacknowledged QoS 1 messages the broker may send us: our back-pressure. */
   receiveMaximum: number;
+  /** 5 by default; 4 (MQTT 3.1.1) for brokers without MQTT 5, such as the embedded aedes. */
+  protocolVersion?: 4 | 5;
   log: Logger;
 }
 
@@ -60,11 +62,13 @@ export class MqttSource {
   async start(onReading: OnReading): Promise<void> {
     const { options } = this;
     this.currentStatus.state = "connecting";
+    const mqtt5 = (options.protocolVersion ?? 5) === 5;
     const client = mqtt.connect(options.url, {
       clientId: options.clientId,
-      protocolVersion: 5,
+      protocolVersion: mqtt5 ? 5 : 4,
+      // MQTT 3.1.1 keeps a clean: false session until the client cleans it; MQTT 5 needs an expiry.
       clean: false,
-      properties: { sessionExpiryInterval: options.sessionExpirySeconds, receiveMaximum: options.receiveMaximum },
+      ...(mqtt5 ? { properties: { sessionExpiryInterval: options.sessionExpirySeconds, receiveMaximum: options.receiveMaximum } } : {}),
       reconnectPeriod: 1_000,
       connectTimeout: 10_000,
       resubscribe: true,

@@ -1,0 +1,197 @@
+import path from "node:path";
+import { applyPlantFile } from "./assets/plant-apply.js";
+import { Bus } from "./bus/bus.js";
+import type { Config, Role } from "./config.js";
+import { openDatabase, type Database } from "./db/database.js";
+import { startEmbeddedBroker, type EmbeddedBroker } from "./demo/embedded-broker.js";
+import { demoSimulatedMachines, startSimulator, type Simulator } from "./demo/simulator.js";
+import type { HealthCheck, HealthReport, HttpServer } from "./http/server.js";
+import { IngestService } from "./ingest/ingest.service.js";
+import { MqttSource } from "./ingest/mqtt.source.js";
+import type { Logger } from "./log/logger.js";
+import { createHubPubSub, type PubSubHandle } from "./pubsub/pubsub.js";
+import { LatestValues } from "./telemetry/latest-values.js";
+import { startReadingPublisher } from "./telemetry/reading.publisher.js";
+import { TelemetryWriter } from "./telemetry/telemetry.writer.js";
+
+export interface Hub {
+  httpUrl?: string;
+  mqttUrl?: string;
+  database: Database;
+  writer?: TelemetryWriter;
+  ingest?: IngestService;
+  /** Shuts down in dependency order; safe to call more than once. */
+  stop(): Promise<void>;
+}
+
+export interface StartHubOptions {
+  config: Config;
+  roles: readonly Role[];
+  log: Logger;
+}
+
+const DEMO_PLANT_FILE = "src/demo/demo-plant.yaml";
+const DATABASE_PING_TIMEOUT_MS = 2_000;
+
+/** Starts the roles this process runs. If a step fails, what was already started is stopped again. */
+export async function startHub({ config, roles, log }: StartHubOptions): Promise<Hub> {
+  const ingests = roles.includes("ingest");
+  const parts: Parts = {};
+  const stop = stopOnce(parts, log);
+
+  try {
+    const database = await openDatabase({
+      url: config.database.url,
+      dataDir: config.database.dataDir,
+      onError: (error) => log.error({ err: error }, "database connection error"),
+    });
+    parts.database = database;
+    await database.migrate();
+    log.info({ kind: database.kind }, "database migrated");
+
+    const assetsChanged = await applyStartupPlant(config, database, log);
+    parts.pubsub = createHubPubSub(config.redisUrl);
+    const { pubsub } = parts.pubsub;
+    // Other replicas reload their bindings; this process reads them fresh when ingest starts.
+    if (assetsChanged) pubsub.publish("ASSETS_CHANGED", { at: new Date().toISOString() });
+
+    let bus: Bus | undefined;
+    let mqttUrl: string | undefined;
+    if (ingests) {
+      mqttUrl = config.mqtt.url;
+      if (!mqttUrl) {
+        parts.broker = await startEmbeddedBroker({ log });
+        mqttUrl = parts.broker.url;
+      }
+      bus = new Bus(log);
+      // PGlite is one connection: a second concurrent batch would only queue behind the first.
+      parts.writer = new TelemetryWriter(database, bus, log, { ...config.telemetry, concurrency: database.kind === "postgres" ? 2 : 1 });
+      parts.source = new MqttSource({
+        url: mqttUrl,
+        clientId: config.mqtt.clientId,
+        sessionExpirySeconds: config.mqtt.sessionExpirySeconds,
+        receiveMaximum: config.mqtt.receiveMaximum,
+        protocolVersion: parts.broker ? 4 : 5, // aedes speaks MQTT 3.1.1 only
+        log,
+      });
+      parts.ingest = new IngestService(database, parts.source, parts.writer, log);
+      startReadingPublisher(bus, pubsub);
+      parts.stopAssetListener = reloadBindingsOnAssetChange(pubsub, parts.ingest, log);
+      await parts.ingest.start();
+      if (config.simulator) {
+        parts.simulator = await startSimulator({ mqttUrl, machines: demoSimulatedMachines(), log });
+      }
+    }
+
+    const latest = new LatestValues(database, bus);
+    if (roles.includes("api")) {
+      // An ingest-only replica never loads Apollo and the GraphQL schema.
+      const { startHttpServer } = await import("./http/server.js");
+      parts.http = await startHttpServer({
+        config,
+        deps: { config, database, pubsub, latest, log },
+        health: () => healthReport(database, parts.source),
+        log,
+      });
+      log.info({ url: parts.http.url }, `GraphQL ready at ${parts.http.url}`);
+    }
+
+    return {
+      httpUrl: parts.http?.url,
+      mqttUrl,
+      database,
+      writer: parts.writer,
+      ingest: parts.ingest,
+      stop,
+    };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+interface Parts {
+  database?: Database;
+  pubsub?: PubSubHandle;
+  broker?: EmbeddedBroker;
+  writer?: TelemetryWriter;
+  source?: MqttSource;
+  ingest?: IngestService;
+  stopAssetListener?: () => Promise<void>;
+  simulator?: Simulator;
+  http?: HttpServer;
+}
+
+/** PLANT_FILE when set; the demo plant when the demo runs on its own embedded database. */
+async function applyStartupPlant(config: Config, database: Database, log: Logger): Promise<boolean> {
+  const file = config.plantFile ?? (!config.database.url && config.simulator ? DEMO_PLANT_FILE : undefined);
+  if (!file) return false;
+  const { created, updated, deleted } = await applyPlantFile(database, path.resolve(process.cwd(), file), log);
+  return created + updated + deleted > 0;
+}
+
+function reloadBindingsOnAssetChange(pubsub: PubSubHandle["pubsub"], ingest: IngestService, log: Logger): () => Promise<void> {
+  const changes = pubsub.subscribe("ASSETS_CHANGED");
+  const listening = (async () => {
+    for await (const change of changes) {
+      await ingest.reloadBindings().catch((error: unknown) => log.error({ err: error, change }, "reloading ingest bindings failed"));
+    }
+  })();
+  return async () => {
+    await changes.return(undefined);
+    await listening;
+  };
+}
+
+async function healthReport(database: Database, source: MqttSource | undefined): Promise<HealthReport> {
+  const report: HealthReport = { database: await databaseCheck(database) };
+  if (source) {
+    const { state, lastError } = source.status();
+    report.mqtt = state === "online" ? { ok: true } : { ok: false, detail: lastError ? `${state}: ${lastError}` : state };
+  }
+  return report;
+}
+
+async function databaseCheck(database: Database): Promise<HealthCheck> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${DATABASE_PING_TIMEOUT_MS} ms`)), DATABASE_PING_TIMEOUT_MS);
+  });
+  try {
+    await Promise.race([database.ping(), timeout]);
+    return { ok: true };
+  } catch (error) {
+    return { ok: false, detail: (error as Error).message };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * The shutdown order of ARCHITECTURE.md: nothing new comes in, what came in is written, then the
+ * servers and connections it relied on close. Every step runs even when an earlier one failed.
+ */
+function stopOnce(parts: Parts, log: Logger): () => Promise<void> {
+  let stopping: Promise<void> | undefined;
+  const step = async (name: string, fn: () => Promise<unknown> | undefined): Promise<void> => {
+    try {
+      await fn();
+    } catch (error) {
+      log.error({ err: error, step: name }, "shutdown step failed");
+    }
+  };
+  return () =>
+    (stopping ??= (async () => {
+      log.info("hub stopping");
+      await step("simulator", () => parts.simulator?.stop());
+      await step("asset listener", () => parts.stopAssetListener?.());
+      await step("sources", () => parts.ingest?.stop());
+      await step("telemetry writer", () => parts.writer?.close());
+      // Workers close here once there are any.
+      await step("http", () => parts.http?.close());
+      await step("pubsub", () => parts.pubsub?.close());
+      await step("embedded broker", () => parts.broker?.close());
+      await step("database", () => parts.database?.close());
+      log.info("hub stopped");
+    })());
+}
