@@ -1,6 +1,5 @@
 import path from "node:path";
 import { Writable } from "node:stream";
-import { createClient, type Client } from "graphql-ws";
 import WebSocket from "ws";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { machineByPath } from "../../src/assets/asset.queries.js";
@@ -13,6 +12,7 @@ import { createLogger } from "../../src/log/logger.js";
 import { createHubPubSub, type PubSubHandle } from "../../src/pubsub/pubsub.js";
 import { LatestValues } from "../../src/telemetry/latest-values.js";
 import { createPgliteDatabase, createTestDatabase, type TestDatabase } from "../support/database.js";
+import { firstResults, post, wsClient } from "../support/graphql.js";
 
 const FILLER = "demo/plant-1/production/packaging/filler-1";
 
@@ -26,35 +26,6 @@ function capturingLogger(): { log: ReturnType<typeof createLogger>; lines: Recor
     },
   });
   return { log: createLogger("info", sink), lines };
-}
-
-async function post(url: string, body: unknown, headers: Record<string, string> = {}): Promise<Response> {
-  return fetch(url, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: JSON.stringify(body) });
-}
-
-function wsClient(httpUrl: string): Client {
-  return createClient({ url: httpUrl.replace(/^http/, "ws"), webSocketImpl: WebSocket, retryAttempts: 0, lazy: true });
-}
-
-/** The first `count` results of a subscription. */
-function firstResults(client: Client, query: string, count: number): Promise<unknown[]> {
-  return new Promise((resolve, reject) => {
-    const results: unknown[] = [];
-    const unsubscribe = client.subscribe(
-      { query },
-      {
-        next: (result) => {
-          results.push(result);
-          if (results.length === count) {
-            unsubscribe();
-            resolve(results);
-          }
-        },
-        error: reject,
-        complete: () => resolve(results),
-      },
-    );
-  });
 }
 
 describe("HTTP server", () => {
