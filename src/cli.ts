@@ -53,14 +53,15 @@ program
 
 program
   .command("apply <file>")
-  .description("create or update the asset model from a plant file")
-  .action(async (file: string) => {
+  .description("create or update the asset model from a plant file (all or nothing)")
+  .option("--prune", "also delete machines and data points of the file's enterprise that it no longer lists")
+  .action(async (file: string, options: { prune?: boolean }) => {
     const { config, log } = boot();
     await withDatabase(config, log, async (database) => {
       try {
-        const { created, updated, unchanged, deleted } = await applyPlantFile(database, path.resolve(file), log);
+        const { created, updated, unchanged, deleted } = await applyPlantFile(database, path.resolve(file), log, { prune: options.prune });
         if (created + updated + deleted > 0) await announceAssetsChanged(config);
-        console.log(`applied ${path.basename(file)}: ${created} created, ${updated} updated, ${unchanged} unchanged`);
+        console.log(`applied ${path.basename(file)}: ${created} created, ${updated} updated, ${unchanged} unchanged, ${deleted} deleted`);
       } catch (error) {
         if (!(error instanceof PlantFileRejected)) throw error;
         console.error(error.message);

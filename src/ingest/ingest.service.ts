@@ -11,9 +11,13 @@ import { normalize } from "./payload.normalizer.js";
  * Wires a source to the normalizer and the writer, and keeps the topic bindings in step with
  * the asset model. Readings flow one way: source → normalizer → writer (→ bus after commit).
  */
+/** Bindings are re-read this often even without a change notice: the pubsub is a hint, the database the truth. */
+const BINDINGS_REFRESH_MS = 60_000;
+
 export class IngestService {
   private index = new BindingIndex([]);
   private reloading: Promise<void> | undefined;
+  private refreshTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly database: Database,
@@ -25,6 +29,10 @@ export class IngestService {
   async start(): Promise<void> {
     await this.reloadBindings();
     await this.source.start((reading) => this.accept(reading));
+    this.refreshTimer = setInterval(() => {
+      this.reloadBindings().catch((error: unknown) => this.log.error({ err: error }, "refreshing ingest bindings failed"));
+    }, BINDINGS_REFRESH_MS);
+    this.refreshTimer.unref();
   }
 
   accept(reading: RawReading): Promise<void> {
@@ -37,7 +45,7 @@ export class IngestService {
       try {
         this.index = BindingIndex.fromRows(await listBindings(this.database.db));
         await this.source.setFilters(this.index.subscriptionFilters());
-        this.log.info({ bindings: this.index.size }, "ingest bindings loaded");
+        this.log.debug({ bindings: this.index.size }, "ingest bindings loaded");
       } finally {
         this.reloading = undefined;
       }
@@ -46,6 +54,7 @@ export class IngestService {
   }
 
   async stop(): Promise<void> {
+    clearInterval(this.refreshTimer);
     await this.source.stop();
   }
 }
