@@ -15,7 +15,8 @@ import { startReadingPublisher } from "./telemetry/reading.publisher.js";
 import { TelemetryWriter } from "./telemetry/telemetry.writer.js";
 
 export interface Hub {
-  httpUrl?: string;
+  /** The GraphQL endpoint (HTTP and WebSocket), when this process serves the api role. */
+  graphqlUrl?: string;
   mqttUrl?: string;
   database: Database;
   writer?: TelemetryWriter;
@@ -97,7 +98,7 @@ export async function startHub({ config, roles, log }: StartHubOptions): Promise
     }
 
     return {
-      httpUrl: parts.http?.url,
+      graphqlUrl: parts.http?.url,
       mqttUrl,
       database,
       writer: parts.writer,
@@ -146,8 +147,11 @@ function reloadBindingsOnAssetChange(pubsub: PubSubHandle["pubsub"], ingest: Ing
 async function healthReport(database: Database, source: MqttSource | undefined): Promise<HealthReport> {
   const report: HealthReport = { database: await databaseCheck(database) };
   if (source) {
-    const { state, lastError } = source.status();
-    report.mqtt = state === "online" ? { ok: true } : { ok: false, detail: lastError ? `${state}: ${lastError}` : state };
+    const { state, lastError, subscriptions } = source.status();
+    if (state !== "online") report.mqtt = { ok: false, detail: lastError ? `${state}: ${lastError}` : state };
+    else if (subscriptions.active < subscriptions.wanted) {
+      report.mqtt = { ok: false, detail: `${subscriptions.active} of ${subscriptions.wanted} subscriptions confirmed` };
+    } else report.mqtt = { ok: true };
   }
   return report;
 }

@@ -12,6 +12,8 @@ export interface SourceStatus {
   connectedSince?: string;
   lastError?: string;
   received: number;
+  /** Topic filters wanted, and how many of them the broker has confirmed (SUBACK). */
+  subscriptions: { wanted: number; active: number };
   /** Disconnections while running: each is a window in which the broker held our messages. */
   gaps: { from: string; to?: string }[];
 }
@@ -33,6 +35,7 @@ export type OnReading = (reading: RawReading) => Promise<void>;
 type SendPacket = (packet: Packet, cb?: (error?: Error) => void, ...rest: unknown[]) => void;
 
 const MAX_RECORDED_GAPS = 100;
+const SUBSCRIBE_RETRY_MS = 5_000;
 
 /**
  * A long-lived MQTT 5 subscriber with a persistent session (clean: false, session expiry > 0).
@@ -46,16 +49,28 @@ const MAX_RECORDED_GAPS = 100;
 export class MqttSource {
   private client: MqttClient | undefined;
   private filters = new Set<string>();
+  /** Filters the broker confirmed; forgotten when it reports that our session is gone. */
+  private readonly active = new Set<string>();
+  private subscribing: Promise<void> = Promise.resolve();
+  private retryTimer: NodeJS.Timeout | undefined;
   private readonly heldAcks = new Map<number, { connection: number; stored: Promise<void> }>();
   private connection = 0;
   private currentStatus: SourceStatus;
 
   constructor(private readonly options: MqttSourceOptions) {
-    this.currentStatus = { kind: "mqtt", url: redactUrl(options.url), state: "stopped", received: 0, gaps: [] };
+    this.currentStatus = {
+      kind: "mqtt",
+      url: redactUrl(options.url),
+      state: "stopped",
+      received: 0,
+      subscriptions: { wanted: 0, active: 0 },
+      gaps: [],
+    };
   }
 
   status(): SourceStatus {
-    return { ...this.currentStatus, gaps: [...this.currentStatus.gaps] };
+    const subscriptions = { wanted: this.filters.size, active: [...this.filters].filter((f) => this.active.has(f)).length };
+    return { ...this.currentStatus, subscriptions, gaps: [...this.currentStatus.gaps] };
   }
 
   /** Connects and keeps reconnecting; resolves after the first connection or a failed first try. */
@@ -91,7 +106,9 @@ export class MqttSource {
       if (openGap && openGap.to === undefined) openGap.to = now;
       this.currentStatus = { ...this.currentStatus, state: "online", connectedSince: now };
       options.log.info({ sessionPresent: connack.sessionPresent, clientId: options.clientId }, "mqtt connected");
-      if (this.filters.size > 0) this.subscribe([...this.filters]);
+      if (!connack.sessionPresent) this.active.clear();
+      // Subscribing again is harmless when the session kept them, and repairs it when it did not.
+      if (this.filters.size > 0) this.subscribing = this.subscribe([...this.filters]);
     });
     client.on("close", () => {
       if (this.currentStatus.state === "online") {
@@ -111,6 +128,7 @@ export class MqttSource {
       client.once("error", () => resolve());
       setTimeout(resolve, 10_000).unref();
     });
+    await this.subscribing;
   }
 
   /** Subscribes to the given filters at QoS 1 and drops the ones no longer wanted. */
@@ -120,11 +138,15 @@ export class MqttSource {
     const added = [...wanted].filter((f) => !this.filters.has(f));
     this.filters = wanted;
     if (!this.client?.connected) return; // the connect handler subscribes
-    if (removed.length > 0) await this.client.unsubscribeAsync(removed);
+    if (removed.length > 0) {
+      await this.client.unsubscribeAsync(removed);
+      removed.forEach((f) => this.active.delete(f));
+    }
     if (added.length > 0) await this.subscribe(added);
   }
 
   async stop(): Promise<void> {
+    clearTimeout(this.retryTimer);
     if (!this.client) return;
     this.currentStatus.state = "stopped";
     // Not forced: mqtt.js flushes the acknowledgements already released before it disconnects.
@@ -132,13 +154,27 @@ export class MqttSource {
     this.client = undefined;
   }
 
+  /** Subscribes at QoS 1; filters the broker refuses are retried every few seconds. */
   private async subscribe(filters: string[]): Promise<void> {
+    let refused = filters;
     try {
-      await this.client?.subscribeAsync(filters, { qos: 1 });
-      this.options.log.info({ filters }, "mqtt subscribed");
+      const granted = (await this.client?.subscribeAsync(filters, { qos: 1 })) ?? [];
+      const accepted = new Set(granted.filter((g) => g.qos < 128).map((g) => g.topic));
+      accepted.forEach((f) => this.active.add(f));
+      refused = filters.filter((f) => !accepted.has(f));
+      if (accepted.size > 0) this.options.log.info({ filters: [...accepted] }, "mqtt subscribed");
+      if (refused.length > 0) this.options.log.error({ filters: refused }, "mqtt broker refused subscriptions");
     } catch (error) {
       this.currentStatus.lastError = (error as Error).message;
       this.options.log.error({ err: error, filters }, "mqtt subscribe failed");
+    }
+    if (refused.length > 0 && this.client) {
+      clearTimeout(this.retryTimer);
+      this.retryTimer = setTimeout(() => {
+        const stillWanted = refused.filter((f) => this.filters.has(f) && !this.active.has(f));
+        if (stillWanted.length > 0 && this.client?.connected) void this.subscribe(stillWanted);
+      }, SUBSCRIBE_RETRY_MS);
+      this.retryTimer.unref();
     }
   }
 

@@ -74,7 +74,7 @@ describe("plantgraph end to end (ingest replica + api replica)", () => {
     const log = createLogger("silent");
     ingestHub = await startHub({ config: hubConfig({ PLANT_FILE: plantFile }), roles: ["ingest"], log });
     apiHub = await startHub({ config: hubConfig({}), roles: ["api"], log });
-    endpoint = apiHub.httpUrl!;
+    endpoint = apiHub.graphqlUrl!;
     machine = await mqtt.connectAsync(TEST_MQTT_URL, { clientId: `${enterprise}-machine` });
     const found = await graphql(endpoint, `{ machines(filter: { path: "${machinePath}" }) { edges { node { id } } } }`);
     machineId = found.data!.machines.edges[0].node.id;
@@ -90,7 +90,7 @@ describe("plantgraph end to end (ingest replica + api replica)", () => {
 
   it("the api replica does not ingest and the ingest replica serves no HTTP", () => {
     expect(apiHub.ingest).toBeUndefined();
-    expect(ingestHub.httpUrl).toBeUndefined();
+    expect(ingestHub.graphqlUrl).toBeUndefined();
   });
 
   it("stores a published reading and serves it as the latest value", async () => {

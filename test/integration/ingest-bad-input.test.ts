@@ -188,7 +188,7 @@ describe("ingest with bad input mixed in", () => {
   const quarantineRows = () => count("select count(*)::int as n from quarantine");
 
   async function graphql<T>(query: string): Promise<T> {
-    const response = await fetch(new URL("/graphql", hub!.httpUrl), {
+    const response = await fetch(new URL("/graphql", hub!.graphqlUrl), {
       method: "POST",
       headers: { "content-type": "application/json" },
       body: JSON.stringify({ query }),
@@ -273,9 +273,9 @@ describe("ingest with bad input mixed in", () => {
     );
 
     // Still alive and ready after all that.
-    const healthz = await fetch(new URL("/healthz", hub!.httpUrl));
+    const healthz = await fetch(new URL("/healthz", hub!.graphqlUrl));
     expect(healthz.status).toBe(200);
-    const readyz = await fetch(new URL("/readyz", hub!.httpUrl));
+    const readyz = await fetch(new URL("/readyz", hub!.graphqlUrl));
     expect(readyz.status, JSON.stringify(await readyz.clone().json())).toBe(200);
   });
 });
