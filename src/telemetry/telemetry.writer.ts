@@ -29,12 +29,24 @@ export interface WriterStats {
 const INSERT_TELEMETRY = `
 insert into telemetry (data_point_id, ts, value, quality)
 select p, to_timestamp(t / 1000.0), v, q
-from unnest($1::int4[], $2::float8[], $3::float8[], $4::int2[]) as u(p, t, v, q)
+from unnest($1::int4[], $2::float8[], $3::float8[], $4::int2[]) as u(p, t, v, q)`;
+
+/**
+ * Redelivered readings (a QoS 1 message the broker sent again after a crash or reconnect) would
+ * break the primary key. Skipping them with ON CONFLICT costs two to three times a plain insert
+ * on PostgreSQL, so a batch takes this path only after the plain insert met a duplicate.
+ */
+const INSERT_TELEMETRY_SKIPPING_DUPLICATES = `${INSERT_TELEMETRY}
 on conflict (data_point_id, ts) do nothing`;
 
-const INSERT_QUARANTINE = `
-insert into quarantine (source, topic, payload, reason, detail, data_point_id)
-select * from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int4[])`;
+const UNIQUE_VIOLATION = "23505";
+
+/** Quarantined rows ride in the same statement, so a batch is stored whole or not at all. */
+const WITH_QUARANTINE = `
+with quarantined as (
+  insert into quarantine (source, topic, payload, reason, detail, data_point_id)
+  select * from unnest($5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::int4[])
+)`;
 
 const RETRY_MIN_MS = 100;
 const RETRY_MAX_MS = 5_000;
@@ -174,26 +186,28 @@ export class TelemetryWriter {
     const started = performance.now();
     const samples = batch.flatMap((p) => p.samples);
     const rejections = batch.flatMap((p) => p.rejections);
-    let inserted = 0;
-    if (samples.length > 0) {
-      const result = await this.database.query(INSERT_TELEMETRY, [
-        numberArray(samples, (s) => s.dataPointId),
-        numberArray(samples, (s) => s.ts),
-        numberArray(samples, (s) => s.value),
-        numberArray(samples, (s) => qualityCode[s.quality]),
-      ]);
-      inserted = result.rowCount;
-    }
+    const params: unknown[] = [
+      numberArray(samples, (s) => s.dataPointId),
+      numberArray(samples, (s) => s.ts),
+      numberArray(samples, (s) => s.value),
+      numberArray(samples, (s) => qualityCode[s.quality]),
+    ];
+    const prefix = rejections.length > 0 ? WITH_QUARANTINE : "";
     if (rejections.length > 0) {
-      await this.database.query(INSERT_QUARANTINE, [
-        rejections.map((r) => r.source),
-        rejections.map((r) => r.topic),
-        rejections.map((r) => r.payload),
+      params.push(
+        rejections.map((r) => storableText(r.source)),
+        rejections.map((r) => storableText(r.topic)),
+        rejections.map((r) => storableText(r.payload)),
         rejections.map((r) => r.reason),
-        rejections.map((r) => r.detail),
+        rejections.map((r) => storableText(r.detail)),
         rejections.map((r) => r.dataPointId ?? null),
-      ]);
+      );
     }
+    const result = await this.database.query(prefix + INSERT_TELEMETRY, params).catch((error: { code?: string }) => {
+      if (error.code !== UNIQUE_VIOLATION) throw error;
+      return this.database.query(prefix + INSERT_TELEMETRY_SKIPPING_DUPLICATES, params);
+    });
+    const inserted = result.rowCount;
     this.stats.stored += inserted;
     this.stats.duplicates += samples.length - inserted;
     this.stats.quarantined += rejections.length;
@@ -205,6 +219,14 @@ export class TelemetryWriter {
 }
 
 const rowsOf = (p: WriteRequest) => p.samples.length + p.rejections.length;
+
+/**
+ * PostgreSQL text cannot hold U+0000, which a binary payload decoded as UTF-8 (and V8's JSON.parse
+ * message quoting it) contains. Such a batch would fail on every retry and, since batches are
+ * released in order, hold back every acknowledgement after it; store U+FFFD in its place, as the
+ * UTF-8 decoding already does for other undecodable bytes.
+ */
+const storableText = (text: string) => (text.includes("\u0000") ? text.replaceAll("\u0000", "\uFFFD") : text);
 
 /**
  * A PostgreSQL array literal of finite numbers. pg's generic array encoder escapes element by
