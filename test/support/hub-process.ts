@@ -24,7 +24,7 @@ export interface HubProcess {
    * Resolves with the first log line from index `fromLine` on whose `msg` is `msg`; rejects when
    * the process exits or `timeoutMs` passes first.
    */
-  waitForLog(msg: string, options?: { timeoutMs?: number; fromLine?: number }): Promise<LogLine>;
+  waitForLog(msg: string | RegExp, options?: { timeoutMs?: number; fromLine?: number }): Promise<LogLine>;
   /** Sends the signal and waits for the exit (SIGKILL after 5 s). No-op once exited. */
   kill(signal?: NodeJS.Signals): Promise<void>;
 }
@@ -73,7 +73,9 @@ export function spawnHub(options: { roles: string; env: Record<string, string> }
     waitForLog(msg, { timeoutMs = 30_000, fromLine = 0 } = {}) {
       return new Promise((resolve, reject) => {
         const check = () => {
-          const found = lines.slice(fromLine).find((line) => line.msg === msg);
+          const found = lines
+            .slice(fromLine)
+            .find((line) => (typeof msg === "string" ? line.msg === msg : typeof line.msg === "string" && msg.test(line.msg)));
           if (found) return finish(() => resolve(found));
           if (child.exitCode !== null || child.signalCode !== null) {
             finish(() =>

@@ -1,0 +1,51 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { eventually, graphql } from "../support/graphql.js";
+import { spawnHub, type HubProcess } from "../support/hub-process.js";
+
+/**
+ * What `npm start` does on a fresh machine: no services configured, so PGlite, the embedded
+ * broker and the simulated plant; within seconds GraphQL shows machines with live values, and
+ * SIGTERM shuts it down cleanly.
+ */
+describe("the embedded demo (npm start with no configuration)", () => {
+  let hub: HubProcess | undefined;
+  let dataDir: string | undefined;
+
+  afterAll(async () => {
+    await hub?.kill("SIGKILL");
+    if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it("serves the six simulated machines with live values and stops on SIGTERM", async () => {
+    dataDir = await mkdtemp(path.join(os.tmpdir(), "plantgraph-demo-"));
+    // Blank values count as unset, so whatever the surrounding environment holds cannot leak in.
+    hub = spawnHub({
+      roles: "all",
+      env: { DATA_DIR: dataDir, PORT: "0", LOG_LEVEL: "info", DATABASE_URL: "", MQTT_URL: "", REDIS_URL: "", PLANT_FILE: "", SIMULATOR: "" },
+    });
+    const ready = await hub.waitForLog("embedded MQTT broker listening", { timeoutMs: 60_000 });
+    expect(ready.url).toMatch(/^mqtt:\/\/127\.0\.0\.1:\d+$/);
+    const line = await hub.waitForLog(/^GraphQL ready at /, { timeoutMs: 60_000 });
+    const endpoint = String(line.url);
+    expect(line.msg).toBe(`GraphQL ready at ${endpoint}`);
+
+    const machines = await eventually(async () => {
+      const result = await graphql(endpoint, `{ machines(first: 10) { totalCount edges { node { path state metrics { name latest { value } } } } } }`);
+      const edges = result.data?.machines.edges as { node: { state: string; metrics: { latest: { value: number } | null }[] } }[] | undefined;
+      return edges?.length === 6 && edges.every((e) => e.node.metrics.every((m) => m.latest !== null)) ? result.data!.machines : undefined;
+    }, "live values for all six machines", 20_000);
+    expect(machines.totalCount).toBe(6);
+    expect(machines.edges.map((e: { node: { path: string } }) => e.node.path)).toContain("demo/plant-1/production/packaging/filler-1");
+    for (const { node } of machines.edges) expect(["RUNNING", "IDLE"]).toContain(node.state);
+
+    const readyz = await fetch(new URL("/readyz", endpoint));
+    expect(readyz.status).toBe(200);
+
+    await hub.kill("SIGTERM");
+    expect(hub.child.exitCode).toBe(0);
+    expect(hub.lines.map((l) => l.msg)).toContain("hub stopped");
+  }, 90_000);
+});
