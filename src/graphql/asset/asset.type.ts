@@ -1,6 +1,7 @@
 import { Field, Int, InterfaceType, ObjectType, registerEnumType } from "type-graphql";
 import type { AreaRow, EnterpriseRow, LineRow, MachineRow, SiteRow } from "../../assets/asset.queries.js";
-import { machineStates, type MachineState } from "../../telemetry/machine-state.js";
+import { machineStates } from "../../telemetry/machine-state.js";
+import { upperEnum } from "../enum.js";
 import { globalId, Node, PageInfo } from "../relay/node.type.js";
 
 /** Fields every level of the ISA-95 hierarchy has; `dbId` stays on the server. */
@@ -33,10 +34,7 @@ export class Line extends Asset {
   areaId!: number;
 }
 
-export const MachineStateEnum = Object.fromEntries(machineStates.map((s) => [s.toUpperCase(), s])) as Record<
-  Uppercase<MachineState>,
-  MachineState
->;
+export const MachineStateEnum = upperEnum(machineStates);
 registerEnumType(MachineStateEnum, {
   name: "MachineState",
   description: "What the machine is doing now, derived from its latest readings.",

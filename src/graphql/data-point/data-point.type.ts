@@ -3,10 +3,9 @@ import { DateTimeResolver } from "graphql-scalars";
 import { dataTypes, type DataType } from "../../../schema/db/assets.js";
 import type { DataPointRow } from "../../assets/asset.queries.js";
 import { qualities, type Quality } from "../../telemetry/sample.js";
+import { upperEnum } from "../enum.js";
 import { globalId, Node } from "../relay/node.type.js";
 
-const upperEnum = <T extends string>(values: readonly T[]) =>
-  Object.fromEntries(values.map((v) => [v.toUpperCase(), v])) as Record<Uppercase<T>, T>;
 
 export const DataTypeEnum = upperEnum(dataTypes);
 registerEnumType(DataTypeEnum, { name: "DataType" });

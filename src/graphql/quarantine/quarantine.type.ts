@@ -1,12 +1,10 @@
 import { Field, ID, Int, ObjectType, registerEnumType } from "type-graphql";
 import { DateTimeResolver, JSONResolver } from "graphql-scalars";
 import { quarantineReasons, type QuarantineReason } from "../../telemetry/sample.js";
+import { upperEnum } from "../enum.js";
 import { PageInfo } from "../relay/node.type.js";
 
-export const QuarantineReasonEnum = Object.fromEntries(quarantineReasons.map((r) => [r.toUpperCase(), r])) as Record<
-  Uppercase<QuarantineReason>,
-  QuarantineReason
->;
+export const QuarantineReasonEnum = upperEnum(quarantineReasons);
 registerEnumType(QuarantineReasonEnum, { name: "QuarantineReason", description: "Why a message did not become a reading." });
 
 @ObjectType("QuarantinedMessage", { description: "A message, or one field of it, that the hub refused; kept with the reason." })
