@@ -2,11 +2,14 @@ import "reflect-metadata";
 import path from "node:path";
 import { Command, InvalidArgumentError, Option } from "commander";
 import { applyPlantFile, PlantFileRejected } from "./assets/plant-apply.js";
+import { apiKeySpec, createApiKey, listApiKeys, revokeApiKey, type ApiKeyRow } from "./auth/api-key.service.js";
+import { accessRoles, type AccessRole } from "./auth/identity.js";
 import { allRoles, ConfigError, loadConfig, type Config, type Role } from "./config.js";
 import { openDatabase, type Database } from "./db/database.js";
 import type { Hub } from "./hub.js";
 import { createLogger, type Logger } from "./log/logger.js";
 import { createHubPubSub } from "./pubsub/pubsub.js";
+import { readDatabaseSsl } from "./tls/tls-files.js";
 
 const EXIT_FAILURE = 1;
 const EXIT_BAD_CONFIG = 2;
@@ -52,6 +55,30 @@ program
   });
 
 program
+  .command("secrets")
+  .description("manage the encryption of stored secrets")
+  .command("rotate")
+  .description("re-encrypt every stored secret under the first key of SECRETS_KEYS; afterwards older keys can be removed")
+  .action(async () => {
+    const { config, log } = boot();
+    const { createSecretBox, SecretBoxError } = await import("./secrets/secret-box.js");
+    const { rotateSecrets } = await import("./integrations/integration.service.js");
+    await withDatabase(config, log, async (database) => {
+      try {
+        if (!config.secretsKeys) throw new SecretBoxError("SECRETS_KEYS is not configured: nothing to rotate to", "keyring");
+        const box = createSecretBox(config.secretsKeys);
+        const { activeKeyId, rotated, rotatedTotal, alreadyCurrent } = await rotateSecrets(database.db, box, { actor: "cli", log });
+        const from = Object.entries(rotated).map(([keyId, count]) => `${count} from ${keyId}`).join(", ");
+        console.log(`rotated ${rotatedTotal} integration(s) to key ${activeKeyId}${from ? ` (${from})` : ""}; ${alreadyCurrent} already used it`);
+      } catch (error) {
+        if (!(error instanceof SecretBoxError)) throw error;
+        console.error(`secrets not rotated, nothing changed: ${error.message}`);
+        process.exitCode = EXIT_FAILURE;
+      }
+    });
+  });
+
+program
   .command("apply <file>")
   .description("create or update the asset model from a plant file (all or nothing)")
   .option("--prune", "also delete machines and data points of the file's enterprise that it no longer lists")
@@ -69,6 +96,98 @@ program
       }
     });
   });
+
+program
+  .command("doctor")
+  .description("check the configuration for security risks; exits 1 when any finding is high")
+  .action(async () => {
+    const { config } = boot();
+    const { inspectConfiguration, formatFindings } = await import("./security/doctor.js");
+    const { readDoctorFacts } = await import("./security/doctor.facts.js");
+    const findings = inspectConfiguration(config, await readDoctorFacts(config));
+    console.log(formatFindings(findings));
+    if (findings.some((f) => f.severity === "high")) process.exitCode = EXIT_FAILURE;
+  });
+
+const keys = program.command("keys").description("create, list and revoke API keys (for machines, integrations and the first admin)");
+
+keys
+  .command("create")
+  .description("create an API key and print it; the key is shown this once only")
+  .requiredOption("--name <name>", "what the key is for, e.g. \"line-1 gateway\"")
+  .addOption(new Option("--role <role>", "access role").choices(accessRoles).makeOptionMandatory())
+  .option("--sites <sites>", "comma-separated enterprise/site paths the key may see (default: every site)", parseList)
+  .option("--expires <date>", "ISO 8601 date or time when the key stops working (default: never)", parseDate)
+  .action(async (options: { name: string; role: AccessRole; sites?: string[]; expires?: Date }) => {
+    const { config, log } = boot();
+    await withDatabase(config, log, async (database) => {
+      const spec = { name: options.name, role: options.role, sites: options.sites ?? null, expiresAt: options.expires, createdBy: "cli" };
+      const parsed = apiKeySpec.safeParse(spec);
+      if (!parsed.success) {
+        console.error(parsed.error.issues.map((i) => `${cliOptionOf(i.path, spec)}: ${i.message}`).join("\n"));
+        process.exitCode = EXIT_FAILURE;
+        return;
+      }
+      const { key, row } = await createApiKey(database.db, parsed.data);
+      console.log(key);
+      console.log(`API key ${row.id} "${row.name}" (${row.role}, ${row.sites?.join(", ") ?? "every site"}) created. It will not be shown again: store it now.`);
+    });
+  });
+
+keys
+  .command("list")
+  .description("list API keys (never their secrets)")
+  .action(async () => {
+    const { config, log } = boot();
+    await withDatabase(config, log, async (database) => {
+      console.log(apiKeyTable(await listApiKeys(database.db), new Date()));
+    });
+  });
+
+keys
+  .command("revoke <id>")
+  .description("revoke an API key at once (running hubs stop accepting it within 10 seconds)")
+  .action(async (id: string) => {
+    const { config, log } = boot();
+    await withDatabase(config, log, async (database) => {
+      const row = /^[1-9]\d{0,9}$/.test(id) && Number(id) <= 2 ** 31 - 1 ? await revokeApiKey(database.db, Number(id), "cli") : undefined;
+      if (!row) {
+        console.error(`no API key has id ${id}`);
+        process.exitCode = EXIT_FAILURE;
+        return;
+      }
+      console.log(`API key ${row.id} "${row.name}" revoked at ${row.revokedAt!.toISOString()}`);
+    });
+  });
+
+function parseList(value: string): string[] {
+  return value.split(",").map((s) => s.trim()).filter((s) => s !== "");
+}
+
+function parseDate(value: string): Date {
+  const date = new Date(value);
+  if (Number.isNaN(date.getTime())) throw new InvalidArgumentError(`expected an ISO 8601 date such as 2030-01-31 or 2030-01-31T12:00:00Z`);
+  return date;
+}
+
+/** The option a validation issue is about, with the offending site when it is one of several. */
+function cliOptionOf(path: PropertyKey[], spec: { sites: string[] | null }): string {
+  const [field, index] = path;
+  if (field === "sites" && typeof index === "number") return `--sites ${JSON.stringify(spec.sites?.[index])}`;
+  return `--${field === "expiresAt" ? "expires" : String(field)}`;
+}
+
+function apiKeyTable(rows: ApiKeyRow[], now: Date): string {
+  if (rows.length === 0) return "no API keys";
+  const at = (d: Date | null) => (d ? d.toISOString().slice(0, 16).replace("T", " ") : "-");
+  const status = (r: ApiKeyRow) => (r.revokedAt ? "revoked" : r.expiresAt && r.expiresAt <= now ? "expired" : "active");
+  const table = [
+    ["ID", "NAME", "PREFIX", "ROLE", "SITES", "STATUS", "CREATED", "EXPIRES", "LAST USED", "CREATED BY"],
+    ...rows.map((r) => [String(r.id), r.name, r.prefix, r.role, r.sites?.join(",") ?? "*", status(r), at(r.createdAt), at(r.expiresAt), at(r.lastUsedAt), r.createdBy]),
+  ];
+  const widths = table[0]!.map((_, column) => Math.max(...table.map((line) => line[column]!.length)));
+  return table.map((line) => line.map((cell, column) => cell.padEnd(widths[column]!)).join("  ").trimEnd()).join("\n");
+}
 
 function parseRoles(value: string): Role[] {
   const roles = new Set<Role>();
@@ -95,7 +214,7 @@ function boot(): { config: Config; log: Logger } {
 async function withDatabase(config: Config, log: Logger, work: (database: Database) => Promise<void>): Promise<void> {
   let database: Database | undefined;
   try {
-    database = await openDatabase({ url: config.database.url, dataDir: config.database.dataDir });
+    database = await openDatabase({ url: config.database.url, dataDir: config.database.dataDir, ssl: await readDatabaseSsl(config) });
     await database.migrate();
     await work(database);
   } catch (error) {

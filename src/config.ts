@@ -27,7 +27,7 @@ const positiveInt = (fallback: number, max: number) =>
     .max(max, { message: `expected a number of at most ${max}` })
     .default(fallback);
 
-const envSchema = z.object({
+const envFields = z.object({
   NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
   DATABASE_URL: optionalUrl(["postgres", "postgresql"]),
   DATA_DIR: z.string().min(1).default("./data"),
@@ -52,6 +52,47 @@ const envSchema = z.object({
   TELEMETRY_BATCH_MAX: positiveInt(5_000, 60_000),
   TELEMETRY_FLUSH_MS: positiveInt(20, 10_000),
   MACHINE_OFFLINE_AFTER_SECONDS: positiveInt(60, 86_400),
+  // People: OIDC bearer tokens.
+  OIDC_ISSUER: optionalUrl(["https", "http"]),
+  OIDC_AUDIENCE: z.string().min(1).optional(),
+  OIDC_JWKS_URL: optionalUrl(["https", "http"]),
+  OIDC_ROLE_CLAIM: z.string().min(1).default("plantgraph_role"),
+  OIDC_SITES_CLAIM: z.string().min(1).default("plantgraph_sites"),
+  OIDC_CLOCK_SKEW_SECONDS: z.coerce.number({ message: "expected seconds" }).int().min(0).max(600).default(60),
+  // Secrets at rest: "id:base64key,..." (32-byte keys), the first one encrypts.
+  SECRETS_KEYS: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]+:[A-Za-z0-9+/=_-]+(,[A-Za-z0-9_-]+:[A-Za-z0-9+/=_-]+)*$/, {
+      message: "expected comma-separated id:base64key pairs, e.g. k1:<32 bytes in base64>",
+    })
+    .optional(),
+  // GraphQL limits.
+  GRAPHQL_MAX_DEPTH: positiveInt(12, 100),
+  GRAPHQL_MAX_COST: positiveInt(5_000, 1_000_000),
+  GRAPHQL_MAX_ALIASES: positiveInt(15, 1_000),
+  GRAPHQL_MAX_DIRECTIVES: positiveInt(10, 1_000),
+  GRAPHQL_MAX_TOKENS: positiveInt(2_000, 100_000),
+  RATE_LIMIT_PER_MINUTE: positiveInt(1_200, 1_000_000),
+  // Transport security.
+  HTTPS_CERT_FILE: z.string().min(1).optional(),
+  HTTPS_KEY_FILE: z.string().min(1).optional(),
+  MQTT_CA_FILE: z.string().min(1).optional(),
+  MQTT_CERT_FILE: z.string().min(1).optional(),
+  MQTT_KEY_FILE: z.string().min(1).optional(),
+  DATABASE_CA_FILE: z.string().min(1).optional(),
+});
+
+/** Settings that only make sense together. */
+const envSchema = envFields.superRefine((e, ctx) => {
+  if (e.OIDC_ISSUER && !e.OIDC_AUDIENCE) {
+    ctx.addIssue({ code: "custom", path: ["OIDC_AUDIENCE"], message: "expected the audience your tokens carry, since OIDC_ISSUER is set" });
+  }
+  if (Boolean(e.HTTPS_CERT_FILE) !== Boolean(e.HTTPS_KEY_FILE)) {
+    ctx.addIssue({ code: "custom", path: [e.HTTPS_CERT_FILE ? "HTTPS_KEY_FILE" : "HTTPS_CERT_FILE"], message: "expected both HTTPS_CERT_FILE and HTTPS_KEY_FILE, or neither" });
+  }
+  if (Boolean(e.MQTT_CERT_FILE) !== Boolean(e.MQTT_KEY_FILE)) {
+    ctx.addIssue({ code: "custom", path: [e.MQTT_CERT_FILE ? "MQTT_KEY_FILE" : "MQTT_CERT_FILE"], message: "expected both MQTT_CERT_FILE and MQTT_KEY_FILE (a client certificate), or neither" });
+  }
 });
 
 export type Role = "api" | "ingest" | "worker";
@@ -75,6 +116,30 @@ export interface Config {
   readonly logLevel: string;
   readonly telemetry: { readonly batchMax: number; readonly flushMs: number };
   readonly machineOfflineAfterSeconds: number;
+  readonly oidc?: {
+    readonly issuer: string;
+    readonly audience: string;
+    /** Absent: discovered from the issuer's /.well-known/openid-configuration. */
+    readonly jwksUrl?: string;
+    readonly roleClaim: string;
+    readonly sitesClaim: string;
+    readonly clockSkewSeconds: number;
+  };
+  /** Raw keyring text; parsed by the secret box, which owns its format's meaning. */
+  readonly secretsKeys?: string;
+  readonly graphqlLimits: {
+    readonly maxDepth: number;
+    readonly maxCost: number;
+    readonly maxAliases: number;
+    readonly maxDirectives: number;
+    readonly maxTokens: number;
+    readonly ratePerMinute: number;
+  };
+  readonly tls: {
+    readonly https?: { readonly certFile: string; readonly keyFile: string };
+    readonly mqtt: { readonly caFile?: string; readonly certFile?: string; readonly keyFile?: string };
+    readonly databaseCaFile?: string;
+  };
 }
 
 export class ConfigError extends Error {
@@ -83,6 +148,9 @@ export class ConfigError extends Error {
     this.name = "ConfigError";
   }
 }
+
+/** Variables whose values are key material: an error names them but never repeats them. */
+const secretVariables = new Set(["SECRETS_KEYS"]);
 
 export function parseConfig(env: Record<string, string | undefined>): Config {
   // `PORT=` in an env file means "not set", not port 0.
@@ -93,7 +161,8 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
       parsed.error.issues.map((issue) => {
         const variable = String(issue.path[0] ?? "environment");
         const given = env[variable];
-        return `${variable}: ${issue.message}${given === undefined ? "" : ` (got ${JSON.stringify(redactUrl(given))})`}`;
+        const shown = given === undefined || secretVariables.has(variable) ? "" : ` (got ${JSON.stringify(redactUrl(given))})`;
+        return `${variable}: ${issue.message}${shown}`;
       }),
     );
   }
@@ -114,6 +183,30 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     logLevel: e.LOG_LEVEL,
     telemetry: Object.freeze({ batchMax: e.TELEMETRY_BATCH_MAX, flushMs: e.TELEMETRY_FLUSH_MS }),
     machineOfflineAfterSeconds: e.MACHINE_OFFLINE_AFTER_SECONDS,
+    oidc: e.OIDC_ISSUER
+      ? Object.freeze({
+          issuer: e.OIDC_ISSUER,
+          audience: e.OIDC_AUDIENCE!,
+          jwksUrl: e.OIDC_JWKS_URL,
+          roleClaim: e.OIDC_ROLE_CLAIM,
+          sitesClaim: e.OIDC_SITES_CLAIM,
+          clockSkewSeconds: e.OIDC_CLOCK_SKEW_SECONDS,
+        })
+      : undefined,
+    secretsKeys: e.SECRETS_KEYS,
+    graphqlLimits: Object.freeze({
+      maxDepth: e.GRAPHQL_MAX_DEPTH,
+      maxCost: e.GRAPHQL_MAX_COST,
+      maxAliases: e.GRAPHQL_MAX_ALIASES,
+      maxDirectives: e.GRAPHQL_MAX_DIRECTIVES,
+      maxTokens: e.GRAPHQL_MAX_TOKENS,
+      ratePerMinute: e.RATE_LIMIT_PER_MINUTE,
+    }),
+    tls: Object.freeze({
+      https: e.HTTPS_CERT_FILE && e.HTTPS_KEY_FILE ? Object.freeze({ certFile: e.HTTPS_CERT_FILE, keyFile: e.HTTPS_KEY_FILE }) : undefined,
+      mqtt: Object.freeze({ caFile: e.MQTT_CA_FILE, certFile: e.MQTT_CERT_FILE, keyFile: e.MQTT_KEY_FILE }),
+      databaseCaFile: e.DATABASE_CA_FILE,
+    }),
   });
 }
 

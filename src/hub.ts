@@ -1,6 +1,9 @@
 import path from "node:path";
 import { applyPlantFile } from "./assets/plant-apply.js";
+import { createAuthenticator } from "./auth/authenticator.js";
+import { ensureBootstrapAccess } from "./auth/bootstrap.js";
 import { Bus } from "./bus/bus.js";
+import { secretBoxFor } from "./secrets/secret-box.js";
 import type { Config, Role } from "./config.js";
 import { openDatabase, type Database } from "./db/database.js";
 import { startEmbeddedBroker, type EmbeddedBroker } from "./demo/embedded-broker.js";
@@ -13,6 +16,7 @@ import { createHubPubSub, type PubSubHandle } from "./pubsub/pubsub.js";
 import { LatestValues } from "./telemetry/latest-values.js";
 import { startReadingPublisher } from "./telemetry/reading.publisher.js";
 import { TelemetryWriter } from "./telemetry/telemetry.writer.js";
+import { readDatabaseSsl, readMqttTls } from "./tls/tls-files.js";
 
 export interface Hub {
   /** The GraphQL endpoint (HTTP and WebSocket), when this process serves the api role. */
@@ -44,13 +48,17 @@ export async function startHub({ config, roles, log }: StartHubOptions): Promise
     const database = await openDatabase({
       url: config.database.url,
       dataDir: config.database.dataDir,
+      ssl: await readDatabaseSsl(config),
       onError: (error) => log.error({ err: error }, "database connection error"),
     });
     parts.database = database;
     await database.migrate();
     log.info({ kind: database.kind }, "database migrated");
 
+    // A keyring that cannot work stops the boot here, not at the first integration saved.
+    secretBoxFor(config);
     const assetsChanged = await applyStartupPlant(config, database, log);
+    if (roles.includes("api")) await ensureBootstrapAccess({ config, database, log });
     parts.pubsub = createHubPubSub(config.redisUrl);
     const { pubsub } = parts.pubsub;
     // Other replicas reload their bindings; this process reads them fresh when ingest starts.
@@ -73,6 +81,7 @@ export async function startHub({ config, roles, log }: StartHubOptions): Promise
         sessionExpirySeconds: config.mqtt.sessionExpirySeconds,
         receiveMaximum: config.mqtt.receiveMaximum,
         protocolVersion: parts.broker ? 4 : 5, // aedes speaks MQTT 3.1.1 only
+        tls: await readMqttTls(config),
         log,
       });
       parts.ingest = new IngestService(database, parts.source, parts.writer, log);
@@ -90,7 +99,7 @@ export async function startHub({ config, roles, log }: StartHubOptions): Promise
       const { startHttpServer } = await import("./http/server.js");
       parts.http = await startHttpServer({
         config,
-        deps: { config, database, pubsub, latest, log },
+        deps: { config, database, pubsub, latest, log, authenticator: createAuthenticator({ config, database, log }) },
         health: () => healthReport(database, parts.source),
         log,
       });

@@ -1,2 +1,3 @@
 export * from "./assets.js";
 export * from "./telemetry.js";
+export * from "./security.js";

@@ -1,4 +1,4 @@
-import { and, asc, eq, gt, inArray, sql, type SQL } from "drizzle-orm";
+import { and, asc, eq, gt, inArray, sql, type AnyColumn, type SQL } from "drizzle-orm";
 import { areas, dataPoints, enterprises, lines, machines, sites } from "../../schema/db/assets.js";
 import type { DbOrTx } from "../db/database.js";
 
@@ -64,6 +64,8 @@ export interface MachineFilter {
   pathPrefix?: string;
   /** Case-insensitive substring of the name or display name. */
   search?: string;
+  /** Only machines of these "enterprise/site" paths; undefined: every site. */
+  sites?: readonly string[];
 }
 
 /** Keyset page of machines ordered by path; `afterPath` is the last path of the previous page. */
@@ -81,6 +83,7 @@ export async function pageMachines(
     const pattern = `%${filter.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
     conditions.push(sql`(${machines.name} ilike ${pattern} or ${machines.displayName} ilike ${pattern})`);
   }
+  if (filter.sites) conditions.push(inSites(machines.path, filter.sites));
   const where = conditions.length ? and(...conditions) : undefined;
   const pageWhere = page.afterPath ? and(where, gt(machines.path, page.afterPath)) : where;
   const [rows, [count]] = await Promise.all([
@@ -88,6 +91,15 @@ export async function pageMachines(
     db.select({ n: sql<number>`count(*)::int` }).from(machines).where(where),
   ]);
   return { rows, totalCount: count?.n ?? 0 };
+}
+
+/** The asset path or topic (first two levels: enterprise/site) lies in one of these sites. */
+export function inSites(path: SQL | AnyColumn, sites: readonly string[]): SQL {
+  if (sites.length === 0) return sql`false`;
+  return sql`(split_part(${path}, '/', 1) || '/' || split_part(${path}, '/', 2)) in (${sql.join(
+    sites.map((site) => sql`${site}`),
+    sql`, `,
+  )})`;
 }
 
 export async function machineByPath(db: DbOrTx, path: string): Promise<MachineRow | undefined> {

@@ -1,6 +1,7 @@
 import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
+import type { PoolConfig } from "pg";
 import * as schema from "../../schema/db/index.js";
 
 export type Schema = typeof schema;
@@ -38,6 +39,8 @@ export interface OpenDatabaseOptions {
   /** Where PGlite keeps its files; "memory://" keeps them in memory. */
   dataDir: string;
   poolSize?: number;
+  /** TLS verified against this CA (DATABASE_CA_FILE), whatever the URL's sslmode says short of disable. */
+  ssl?: { ca: Buffer };
   onError?: (error: Error) => void;
 }
 
@@ -49,7 +52,7 @@ async function openPostgres(url: string, options: OpenDatabaseOptions): Promise<
   const { default: pg } = await import("pg");
   const { drizzle } = await import("drizzle-orm/node-postgres");
   const { migrate } = await import("drizzle-orm/node-postgres/migrator");
-  const pool = new pg.Pool({ connectionString: url, max: options.poolSize ?? 10 });
+  const pool = new pg.Pool({ ...postgresConnection(url, options.ssl), max: options.poolSize ?? 10 });
   // An idle client losing its connection (database restart) must not crash the process.
   pool.on("error", (error) => options.onError?.(error));
   const db = drizzle(pool, { schema }) as unknown as Db;
@@ -66,6 +69,20 @@ async function openPostgres(url: string, options: OpenDatabaseOptions): Promise<
     migrate: () => migrate(db as never, { migrationsFolder: migrationsFolder() }),
     close: () => pool.end(),
   };
+}
+
+/**
+ * pg lets a connection string's ssl parameters replace an `ssl` option wholesale, which would drop
+ * the CA: with a CA given, sslmode and ssl leave the URL and the option alone decides.
+ */
+export function postgresConnection(url: string, ssl: OpenDatabaseOptions["ssl"]): PoolConfig {
+  if (!ssl) return { connectionString: url };
+  const [base, query = ""] = url.split(/\?(.*)/s);
+  const params = new URLSearchParams(query);
+  params.delete("sslmode");
+  params.delete("ssl");
+  const rest = params.toString();
+  return { connectionString: rest ? `${base}?${rest}` : base!, ssl: { ca: ssl.ca, rejectUnauthorized: true } };
 }
 
 async function openPglite(dataDir: string): Promise<Database> {

@@ -1,3 +1,5 @@
+import type { Authenticator } from "../auth/authentication.js";
+import type { Identity } from "../auth/identity.js";
 import type { Config } from "../config.js";
 import type { Database } from "../db/database.js";
 import type { Logger } from "../log/logger.js";
@@ -12,14 +14,17 @@ export interface GraphqlDeps {
   readonly pubsub: HubPubSub;
   readonly latest: LatestValues;
   readonly log: Logger;
+  readonly authenticator: Authenticator;
 }
 
 export interface GraphqlContext extends GraphqlDeps {
   readonly loaders: Loaders;
   readonly requestId: string;
+  /** Who is asking; resolvers show only what this identity's role and sites allow. */
+  readonly identity: Identity;
 }
 
 /** One context per HTTP request or WebSocket operation, so loaders never serve stale batches. */
-export function createContext(deps: GraphqlDeps, requestId: string): GraphqlContext {
-  return { ...deps, loaders: createLoaders(deps), requestId };
+export function createContext(deps: GraphqlDeps, requestId: string, identity: Identity): GraphqlContext {
+  return { ...deps, loaders: createLoaders(deps), requestId, identity };
 }

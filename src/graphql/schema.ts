@@ -1,11 +1,15 @@
 import type { GraphQLSchema } from "graphql";
 import { buildSchema } from "type-graphql";
+import { ApiKeyResolver } from "./api-key/api-key.resolver.js";
+import { authChecker } from "./auth-checker.js";
 import { EnterpriseResolver, SiteResolver, AreaResolver, LineResolver } from "./asset/hierarchy.resolver.js";
 import { AssetMutationResolver } from "./asset/asset.mutation.resolver.js";
 import { MachineResolver } from "./asset/machine.resolver.js";
 import { DataPointResolver } from "./data-point/data-point.resolver.js";
+import { IntegrationResolver } from "./integration/integration.resolver.js";
 import { QuarantineResolver } from "./quarantine/quarantine.resolver.js";
 import { ReadingResolver } from "./reading/reading.resolver.js";
+import { SecurityEventResolver } from "./security-event/security-event.resolver.js";
 import { NodeResolver } from "./relay/node.resolver.js";
 
 export const resolvers = [
@@ -19,6 +23,9 @@ export const resolvers = [
   AssetMutationResolver,
   QuarantineResolver,
   ReadingResolver,
+  IntegrationResolver,
+  ApiKeyResolver,
+  SecurityEventResolver,
 ] as const;
 
 /**
@@ -39,6 +46,6 @@ let built: Promise<GraphQLSchema> | undefined;
 
 /** Built once per process; type-graphql's metadata is global, so rebuilding gains nothing. */
 export function buildGraphqlSchema(): Promise<GraphQLSchema> {
-  built ??= buildSchema({ resolvers, validate: false, emitSchemaFile: false, pubSub: contextPubSubOnly });
+  built ??= buildSchema({ resolvers, validate: false, emitSchemaFile: false, pubSub: contextPubSubOnly, authChecker, authMode: "error" });
   return built;
 }

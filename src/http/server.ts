@@ -2,17 +2,21 @@ import { AsyncLocalStorage } from "node:async_hooks";
 import { randomUUID } from "node:crypto";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import { ApolloServer, type ApolloServerPlugin } from "@apollo/server";
+import { ApolloServer, HeaderMap, type ApolloServerPlugin } from "@apollo/server";
 import { ApolloServerPluginDrainHttpServer } from "@apollo/server/plugin/drainHttpServer";
 import { expressMiddleware } from "@as-integrations/express5";
-import express from "express";
-import { GraphQLError, type GraphQLFormattedError, type GraphQLSchema } from "graphql";
-import { useServer } from "graphql-ws/use/ws";
-import { WebSocketServer } from "ws";
+import express, { type ErrorRequestHandler } from "express";
+import { GraphQLError } from "graphql";
+import type { Disposable } from "graphql-ws";
 import type { Config } from "../config.js";
 import { createContext, type GraphqlContext, type GraphqlDeps } from "../graphql/context.js";
+import { graphqlLimits, type GraphqlLimits } from "../graphql/limits.js";
 import { buildGraphqlSchema } from "../graphql/schema.js";
 import type { Logger } from "../log/logger.js";
+import { createAccessGuard, openAccess, RATE_LIMITED, UNAUTHENTICATED } from "./access-guard.js";
+import { publicError } from "./graphql-errors.js";
+import { requestIdFrom } from "./request-id.js";
+import { serveGraphqlOverWebSocket } from "./websocket.server.js";
 
 export interface HealthCheck {
   ok: boolean;
@@ -26,18 +30,25 @@ export interface HttpServerOptions {
   deps: GraphqlDeps;
   health: () => Promise<HealthReport>;
   log: Logger;
+  /**
+   * "off": every caller is the hub's own admin identity, and no query limit or rate limit applies.
+   * Only the benchmark's baseline uses it; it is deliberately not a setting. Default "on".
+   */
+  security?: "on" | "off";
 }
 
 export interface HttpServer {
   url: string;
   port: number;
-  /** Stops accepting, lets in-flight requests finish (up to 10 s), closes WebSockets. */
+  /** Stops accepting, lets in-flight requests finish (up to 10 s), closes WebSockets and the rate limiter. */
   close(): Promise<void>;
 }
 
 const GRAPHQL_PATH = "/graphql";
-const BODY_LIMIT = "1mb";
-const INTERNAL = "INTERNAL_SERVER_ERROR";
+const BODY_LIMIT_BYTES = 1024 * 1024;
+
+/** How the guard's refusals travel over HTTP. */
+const HTTP_STATUS: Record<string, number> = { [UNAUTHENTICATED]: 401, [RATE_LIMITED]: 429 };
 
 /**
  * Apollo's formatError receives no context, so the request id reaches it through the async
@@ -47,15 +58,20 @@ const requestScope = new AsyncLocalStorage<{ requestId: string }>();
 
 export async function startHttpServer(options: HttpServerOptions): Promise<HttpServer> {
   const { config, deps } = options;
+  const secured = (options.security ?? "on") === "on";
   const log = options.log.child({ component: "http" });
   const schema = await buildGraphqlSchema();
+  const limits = graphqlLimits(config, { enforce: secured });
+  const guard = secured
+    ? await createAccessGuard({ config, authenticator: deps.authenticator, database: deps.database, log })
+    : openAccess;
 
   const app = express();
   app.disable("x-powered-by");
   const httpServer = http.createServer(app);
 
   // Attached once listening: ws re-emits the HTTP server's errors (EADDRINUSE) as its own.
-  let webSockets: { dispose(): void | Promise<void> } | undefined;
+  let webSockets: Disposable | undefined;
   const disposeWebSockets: ApolloServerPlugin<GraphqlContext> = {
     async serverWillStart() {
       return {
@@ -67,12 +83,15 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
   };
   const apollo = new ApolloServer<GraphqlContext>({
     schema,
-    introspection: config.env !== "production",
+    // Refused in production by limits.validationRules: the same rule on both transports.
+    introspection: true,
+    parseOptions: limits.parseOptions,
+    validationRules: [...limits.validationRules],
     includeStacktraceInErrorResponses: false,
     // The hub owns shutdown order; Apollo's own handlers would stop it early and re-raise the signal.
     stopOnTerminationSignals: false,
     formatError: (formatted, error) =>
-      maskUnexpected(formatted, error, requestScope.getStore()?.requestId ?? randomUUID(), log),
+      publicError(formatted, error, { requestId: requestScope.getStore()?.requestId ?? randomUUID(), limits, log }),
     plugins: [ApolloServerPluginDrainHttpServer({ httpServer }), disposeWebSockets],
   });
   await apollo.start();
@@ -89,7 +108,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
   });
   app.use(
     GRAPHQL_PATH,
-    express.json({ limit: BODY_LIMIT }),
+    express.json({ limit: BODY_LIMIT_BYTES }),
     // After the body parser: its stream callbacks would run outside the request's async scope.
     (req, res, next) => {
       const requestId = requestIdFrom(req.headers);
@@ -98,17 +117,33 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
       requestScope.run({ requestId }, next);
     },
     expressMiddleware(apollo, {
-      context: async ({ res }) => createContext(deps, res.locals.requestId as string),
+      context: async ({ req, res }) => {
+        const requestId = res.locals.requestId as string;
+        const identity = await guard.authenticate(req.headers.authorization, requestId).catch(overHttp);
+        await guard.admit(identity, requestId).catch(overHttp);
+        return createContext(deps, requestId, identity);
+      },
     }),
   );
+  app.use(GRAPHQL_PATH, bodyErrors(limits, log));
 
   try {
     await listen(httpServer, config.http.port, config.http.host);
   } catch (error) {
     await apollo.stop().catch(() => {});
+    await guard.close();
     throw error;
   }
-  webSockets = serveGraphqlOverWebSocket(httpServer, schema, deps, log);
+  webSockets = serveGraphqlOverWebSocket({
+    httpServer,
+    path: GRAPHQL_PATH,
+    schema,
+    deps,
+    guard,
+    limits,
+    maxPayload: BODY_LIMIT_BYTES,
+    log,
+  });
 
   const port = (httpServer.address() as AddressInfo).port;
   const url = `http://${browsableHost(config.http.host)}:${port}${GRAPHQL_PATH}`;
@@ -116,64 +151,38 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
   return {
     url,
     port,
-    close: () => (closing ??= apollo.stop()),
+    close: () => (closing ??= apollo.stop().finally(() => guard.close())),
   };
 }
 
-/** graphql-ws on the HTTP server's port and path; one context per operation, like one per HTTP request. */
-function serveGraphqlOverWebSocket(
-  httpServer: http.Server,
-  schema: GraphQLSchema,
-  deps: GraphqlDeps,
-  log: Logger,
-): { dispose(): void | Promise<void> } {
-  const wsServer = new WebSocketServer({ server: httpServer, path: GRAPHQL_PATH });
-  return useServer(
-    {
-      schema,
-      context: (ctx) => createContext(deps, requestIdFrom(ctx.extra.request.headers)),
-      onNext: (_ctx, _id, _payload, args, result) => {
-        if (!result.errors) return;
-        const { requestId } = args.contextValue as GraphqlContext;
-        return { ...result, errors: result.errors.map((e) => maskUnexpected(e.toJSON(), e, requestId, log)) };
-      },
-    },
-    wsServer,
-  );
+/** Rethrows a refusal of the access guard with its HTTP status (and the headers that go with it). */
+function overHttp(error: unknown): never {
+  const status = error instanceof GraphQLError ? HTTP_STATUS[String(error.extensions.code)] : undefined;
+  if (!(error instanceof GraphQLError) || status === undefined) throw error;
+  const headers = new HeaderMap();
+  if (status === 401) headers.set("www-authenticate", 'Bearer realm="plantgraph"');
+  const retryAfter = error.extensions.retryAfterSeconds;
+  if (typeof retryAfter === "number") headers.set("retry-after", String(retryAfter));
+  throw new GraphQLError(error.message, { extensions: { ...error.extensions, http: { status, headers } } });
 }
 
 /**
- * Unexpected errors (bugs, lost connections) reach the client as "Internal server error" with a
- * correlation id, and the log gets the original under the same id. Errors meant for the client
- * keep their message: those with a code other than INTERNAL_SERVER_ERROR, and graphql-js's own
- * validation and coercion errors, which wrap no thrown error.
+ * Bodies the JSON parser refused (too large, not JSON) get a GraphQL-shaped answer with the
+ * parser's status, instead of Express's HTML page; anything else is masked like a resolver bug.
  */
-function maskUnexpected(
-  formatted: GraphQLFormattedError,
-  error: unknown,
-  requestId: string,
-  log: Logger,
-): GraphQLFormattedError {
-  const code = formatted.extensions?.code;
-  const unexpected =
-    code !== undefined ? code === INTERNAL : !(error instanceof GraphQLError) || error.originalError != null;
-  if (!unexpected) return formatted;
-  const original = error instanceof GraphQLError ? (error.originalError ?? error) : error;
-  log.error({ err: original, correlationId: requestId, path: formatted.path }, "unexpected error in a GraphQL operation");
-  return {
-    message: "Internal server error",
-    ...(formatted.locations ? { locations: formatted.locations } : {}),
-    ...(formatted.path ? { path: formatted.path } : {}),
-    extensions: { code: INTERNAL, correlationId: requestId },
+function bodyErrors(limits: GraphqlLimits, log: Logger): ErrorRequestHandler {
+  return (error: { status?: unknown; type?: unknown; message?: unknown }, req, res, _next) => {
+    const requestId = (res.locals.requestId as string | undefined) ?? requestIdFrom(req.headers);
+    const status = typeof error.status === "number" && error.status >= 400 && error.status < 500 ? error.status : undefined;
+    if (status === undefined) {
+      const formatted = publicError({ message: String(error.message), extensions: { code: "INTERNAL_SERVER_ERROR" } }, error, { requestId, limits, log });
+      res.status(500).json({ errors: [formatted] });
+      return;
+    }
+    const message = error.type === "entity.too.large" ? `request body larger than ${BODY_LIMIT_BYTES} bytes` : String(error.message);
+    const code = status === 413 ? "PAYLOAD_TOO_LARGE" : "BAD_REQUEST";
+    res.status(status).json({ errors: [{ message, extensions: { code } }] });
   };
-}
-
-const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
-
-/** A caller's x-request-id when it looks like an id (it ends up in logs), else a fresh one. */
-function requestIdFrom(headers: http.IncomingHttpHeaders): string {
-  const given = headers["x-request-id"];
-  return typeof given === "string" && REQUEST_ID.test(given) ? given : randomUUID();
 }
 
 function listen(server: http.Server, port: number, host: string): Promise<void> {

@@ -26,6 +26,8 @@ export interface MqttSourceOptions {
   receiveMaximum: number;
   /** 5 by default; 4 (MQTT 3.1.1) for brokers without MQTT 5, such as the embedded aedes. */
   protocolVersion?: 4 | 5;
+  /** PEM contents for mqtts:// and wss://: the broker's CA and the hub's client certificate. */
+  tls?: { ca?: Buffer; cert?: Buffer; key?: Buffer };
   log: Logger;
 }
 
@@ -87,6 +89,7 @@ export class MqttSource {
       reconnectPeriod: 1_000,
       connectTimeout: 10_000,
       resubscribe: true,
+      ...(options.tls ? { ...options.tls, rejectUnauthorized: true } : {}),
     });
     this.client = client;
     this.holdAcksUntilStored(client);

@@ -19,7 +19,7 @@ describe("the embedded demo (npm start with no configuration)", () => {
     if (dataDir) await rm(dataDir, { recursive: true, force: true });
   });
 
-  it("serves the six simulated machines with live values and stops on SIGTERM", async () => {
+  it("issues a one-time admin key, serves the six simulated machines with live values to it, and stops on SIGTERM", async () => {
     dataDir = await mkdtemp(path.join(os.tmpdir(), "plantgraph-demo-"));
     // Blank values count as unset, so whatever the surrounding environment holds cannot leak in.
     hub = spawnHub({
@@ -28,12 +28,17 @@ describe("the embedded demo (npm start with no configuration)", () => {
     });
     const ready = await hub.waitForLog("embedded MQTT broker listening", { timeoutMs: 60_000 });
     expect(ready.url).toMatch(/^mqtt:\/\/127\.0\.0\.1:\d+$/);
+    const keyLine = await hub.waitForLog(/^demo admin API key \(shown once\): pgk_/, { timeoutMs: 60_000 });
+    const key = String(keyLine.msg).split(": ")[1]!;
     const line = await hub.waitForLog(/^GraphQL ready at /, { timeoutMs: 60_000 });
     const endpoint = String(line.url);
     expect(line.msg).toBe(`GraphQL ready at ${endpoint}`);
 
+    const anonymous = await fetch(endpoint, { method: "POST", headers: { "content-type": "application/json" }, body: '{"query":"{ machines { totalCount } }"}' });
+    expect(anonymous.status).toBe(401);
+
     const machines = await eventually(async () => {
-      const result = await graphql(endpoint, `{ machines(first: 10) { totalCount edges { node { path state metrics { name latest { value } } } } } }`);
+      const result = await graphql(endpoint, `{ machines(first: 10) { totalCount edges { node { path state metrics { name latest { value } } } } } }`, {}, key);
       const edges = result.data?.machines.edges as { node: { state: string; metrics: { latest: { value: number } | null }[] } }[] | undefined;
       return edges?.length === 6 && edges.every((e) => e.node.metrics.every((m) => m.latest !== null)) ? result.data!.machines : undefined;
     }, "live values for all six machines", 20_000);

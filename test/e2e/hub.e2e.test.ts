@@ -6,6 +6,7 @@ import mqtt, { type MqttClient } from "mqtt";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseConfig } from "../../src/config.js";
 import { startHub, type Hub } from "../../src/hub.js";
+import { createApiKey } from "../../src/auth/api-key.service.js";
 import { createLogger } from "../../src/log/logger.js";
 import { createTestDatabase, type TestDatabase } from "../support/database.js";
 import { eventually, firstResults, graphql, wsClient } from "../support/graphql.js";
@@ -52,6 +53,9 @@ describe("plantgraph end to end (ingest replica + api replica)", () => {
   let endpoint: string;
   let machine: MqttClient;
   let machineId: string;
+  let key: string;
+  /** Every request of these tests as an engineer of the plant's site. */
+  const query = (text: string, variables: Record<string, unknown> = {}) => graphql(endpoint, text, variables, key);
 
   const hubConfig = (env: Record<string, string>) =>
     parseConfig({
@@ -75,8 +79,9 @@ describe("plantgraph end to end (ingest replica + api replica)", () => {
     ingestHub = await startHub({ config: hubConfig({ PLANT_FILE: plantFile }), roles: ["ingest"], log });
     apiHub = await startHub({ config: hubConfig({}), roles: ["api"], log });
     endpoint = apiHub.graphqlUrl!;
+    ({ key } = await createApiKey(testDb.database.db, { name: "e2e", role: "engineer", sites: [`${enterprise}/site-a`], createdBy: "test" }));
     machine = await mqtt.connectAsync(TEST_MQTT_URL, { clientId: `${enterprise}-machine` });
-    const found = await graphql(endpoint, `{ machines(filter: { path: "${machinePath}" }) { edges { node { id } } } }`);
+    const found = await query(`{ machines(filter: { path: "${machinePath}" }) { edges { node { id } } } }`);
     machineId = found.data!.machines.edges[0].node.id;
   });
 
@@ -97,7 +102,7 @@ describe("plantgraph end to end (ingest replica + api replica)", () => {
     const ts = new Date(Date.now() - 1_000).toISOString();
     await machine.publishAsync(`${machinePath}/temperature`, JSON.stringify({ value: 71.3, ts }), { qos: 1 });
     const latest = await eventually(async () => {
-      const result = await graphql(endpoint, `query($id: ID!) { machine(id: $id) { metric(name: "temperature") { latest { value ts quality } } } }`, { id: machineId });
+      const result = await query(`query($id: ID!) { machine(id: $id) { metric(name: "temperature") { latest { value ts quality } } } }`, { id: machineId });
       return result.data?.machine.metric.latest ?? undefined;
     }, "the reading to be stored");
     expect(latest).toEqual({ value: 71.3, ts, quality: "GOOD" });
@@ -108,12 +113,12 @@ describe("plantgraph end to end (ingest replica + api replica)", () => {
     for (const [offset, speed, parts] of [[0, 100, 10], [20_000, 110, 11], [70_000, 90, 12]] as const) {
       await machine.publishAsync(`${machinePath}/telemetry`, JSON.stringify({ ts: base + offset, speed, parts }), { qos: 1 });
     }
-    const query = `query($id: ID!, $from: DateTime!, $to: DateTime!) { machine(id: $id) {
+    const seriesQuery = `query($id: ID!, $from: DateTime!, $to: DateTime!) { machine(id: $id) {
       speed: metric(name: "speed") { raw: series(from: $from, to: $to) { ts value } perMinute: series(from: $from, to: $to, bucket: "PT1M") { ts value min max count } }
       parts: metric(name: "parts") { latest { value } } } }`;
     const variables = { id: machineId, from: new Date(base).toISOString(), to: new Date(base + 120_000).toISOString() };
     const result = await eventually(async () => {
-      const r = await graphql(endpoint, query, variables);
+      const r = await query(seriesQuery, variables);
       return r.data?.machine.speed.raw.length === 3 ? r.data.machine : undefined;
     }, "three speed readings");
     expect(result.speed.raw.map((p: { value: number }) => p.value)).toEqual([100, 110, 90]);
@@ -125,7 +130,7 @@ describe("plantgraph end to end (ingest replica + api replica)", () => {
   });
 
   it("pushes readings to a WebSocket subscriber of the api replica through Redis", async () => {
-    const client = wsClient(endpoint);
+    const client = wsClient(endpoint, { authorization: `Bearer ${key}` });
     try {
       const received = firstResults(
         client,
@@ -147,15 +152,15 @@ describe("plantgraph end to end (ingest replica + api replica)", () => {
   });
 
   it("pages machines with cursors and re-fetches them by node id", async () => {
-    const first = await graphql(endpoint, `{ machines(first: 1, filter: { path: "${enterprise}" }) { totalCount edges { cursor node { id path } } pageInfo { hasNextPage endCursor } } }`);
+    const first = await query(`{ machines(first: 1, filter: { path: "${enterprise}" }) { totalCount edges { cursor node { id path } } pageInfo { hasNextPage endCursor } } }`);
     expect(first.data!.machines.totalCount).toBe(2);
     expect(first.data!.machines.pageInfo.hasNextPage).toBe(true);
-    const second = await graphql(endpoint, `query($after: String) { machines(first: 1, after: $after, filter: { path: "${enterprise}" }) { edges { node { id path } } pageInfo { hasNextPage hasPreviousPage } } }`, {
+    const second = await query(`query($after: String) { machines(first: 1, after: $after, filter: { path: "${enterprise}" }) { edges { node { id path } } pageInfo { hasNextPage hasPreviousPage } } }`, {
       after: first.data!.machines.pageInfo.endCursor,
     });
     expect(second.data!.machines.edges[0].node.path).toBe(`${enterprise}/site-a/area-1/line-1/sealer-2`);
     expect(second.data!.machines.pageInfo).toEqual({ hasNextPage: false, hasPreviousPage: true });
-    const node = await graphql(endpoint, `query($id: ID!) { node(id: $id) { __typename ... on Machine { path displayName line { name area { site { name timezone } } } } } }`, { id: machineId });
+    const node = await query(`query($id: ID!) { node(id: $id) { __typename ... on Machine { path displayName line { name area { site { name timezone } } } } } }`, { id: machineId });
     expect(node.data!.node).toEqual({
       __typename: "Machine",
       path: machinePath,
@@ -176,16 +181,16 @@ describe("plantgraph end to end (ingest replica + api replica)", () => {
 
     const stored = await eventually(async () => {
       await machine.publishAsync(`${machinePath}/pressure`, "4.2", { qos: 1 });
-      const r = await graphql(endpoint, `query($id: ID!) { node(id: $id) { ... on DataPoint { latest { value } } } }`, { id: point.id });
+      const r = await query(`query($id: ID!) { node(id: $id) { ... on DataPoint { latest { value } } } }`, { id: point.id });
       return r.data?.node.latest ?? undefined;
     }, "the new binding to reach the ingest replica");
     expect(stored).toEqual({ value: 4.2 });
 
-    const deleted = await graphql(endpoint, `mutation($id: ID!) { deleteDataPoint(id: $id) { deletedId errors { message } } }`, { id: point.id });
+    const deleted = await query(`mutation($id: ID!) { deleteDataPoint(id: $id) { deletedId errors { message } } }`, { id: point.id });
     expect(deleted.data!.deleteDataPoint).toEqual({ deletedId: point.id, errors: [] });
     const quarantined = await eventually(async () => {
       await machine.publishAsync(`${machinePath}/pressure`, "4.3", { qos: 1 });
-      const r = await graphql(endpoint, `{ quarantine(first: 1, reason: UNKNOWN_TOPIC, topic: "${machinePath}/pressure") { totalCount edges { node { payload detail json } } } }`);
+      const r = await query(`{ quarantine(first: 1, reason: UNKNOWN_TOPIC, topic: "${machinePath}/pressure") { totalCount edges { node { payload detail json } } } }`);
       return r.data?.quarantine.totalCount > 0 ? r.data!.quarantine.edges[0].node : undefined;
     }, "a reading on the deleted point's topic to be quarantined");
     expect(quarantined.detail).toContain("no data point is bound");
@@ -193,17 +198,16 @@ describe("plantgraph end to end (ingest replica + api replica)", () => {
   });
 
   it("returns invalid mutation input as errors with field paths, and bad arguments as GraphQL errors", async () => {
-    const invalid = await graphql(
-      endpoint,
+    const invalid = await query(
       `mutation { upsertMachine(input: { enterprise: "${enterprise}", site: "site a", area: "x", line: "y", name: "ok", siteTimezone: "Mars/Olympus" }) { machine { id } errors { field message } } }`,
     );
     expect(invalid.data!.upsertMachine.machine).toBeNull();
     expect(invalid.data!.upsertMachine.errors.map((e: { field: string[] }) => e.field)).toEqual([["input", "site"], ["input", "siteTimezone"]]);
 
-    const unknown = await graphql(endpoint, `mutation { deleteMachine(id: "TWFjaGluZTo5OTk5OTk=") { deletedId errors { field message } } }`);
+    const unknown = await query(`mutation { deleteMachine(id: "TWFjaGluZTo5OTk5OTk=") { deletedId errors { field message } } }`);
     expect(unknown.data!.deleteMachine).toEqual({ deletedId: null, errors: [{ field: ["id"], message: "no machine has this id" }] });
 
-    const badBucket = await graphql(endpoint, `query($id: ID!) { machine(id: $id) { metric(name: "speed") { series(from: "2026-01-01T00:00:00Z", to: "2026-01-02T00:00:00Z", bucket: "P1M") { value } } } }`, { id: machineId });
+    const badBucket = await query(`query($id: ID!) { machine(id: $id) { metric(name: "speed") { series(from: "2026-01-01T00:00:00Z", to: "2026-01-02T00:00:00Z", bucket: "P1M") { value } } } }`, { id: machineId });
     expect(badBucket.errors?.[0]?.extensions?.code).toBe("BAD_USER_INPUT");
     expect(badBucket.errors?.[0]?.message).toContain("bucket");
   });

@@ -13,8 +13,20 @@ import { createHubPubSub, type PubSubHandle } from "../../src/pubsub/pubsub.js";
 import { LatestValues } from "../../src/telemetry/latest-values.js";
 import { createPgliteDatabase, createTestDatabase, type TestDatabase } from "../support/database.js";
 import { firstResults, post, wsClient } from "../support/graphql.js";
+import { bearer, testIdentity, tokenAuthenticator } from "../support/test-authenticator.js";
 
 const FILLER = "demo/plant-1/production/packaging/filler-1";
+const ADMIN = "admin-token";
+const authenticator = tokenAuthenticator({ [ADMIN]: testIdentity("admin") });
+const asAdmin = bearer(ADMIN);
+
+/** The close code and reason of a socket; fails on a socket error. */
+function closeOf(socket: WebSocket): Promise<[number, string]> {
+  return new Promise((resolve, reject) => {
+    socket.once("close", (code, reason) => resolve([code, reason.toString()]));
+    socket.once("error", reject);
+  });
+}
 
 /** A logger whose lines the test can read. */
 function capturingLogger(): { log: ReturnType<typeof createLogger>; lines: Record<string, unknown>[] } {
@@ -44,7 +56,7 @@ describe("HTTP server", () => {
     const config = parseConfig({ NODE_ENV: "test", PORT: "0" });
     server = await startHttpServer({
       config,
-      deps: { config, database: testDb.database, pubsub: pubsub.pubsub, latest: new LatestValues(testDb.database, undefined), log },
+      deps: { config, database: testDb.database, pubsub: pubsub.pubsub, latest: new LatestValues(testDb.database, undefined), log, authenticator },
       health: async () => health,
       log,
     });
@@ -80,14 +92,14 @@ describe("HTTP server", () => {
   });
 
   it("serves queries and echoes the caller's request id", async () => {
-    const response = await post(server.url, { query: "{ enterprises { name } }" }, { "x-request-id": "req-42" });
+    const response = await post(server.url, { query: "{ enterprises { name } }" }, { ...asAdmin, "x-request-id": "req-42" });
     expect(response.status).toBe(200);
     expect(response.headers.get("x-request-id")).toBe("req-42");
     expect(await response.json()).toEqual({ data: { enterprises: [{ name: "demo" }] } });
   });
 
   it("keeps validation errors visible", async () => {
-    const response = await post(server.url, { query: "{ enterprises { nope } }" });
+    const response = await post(server.url, { query: "{ enterprises { nope } }" }, asAdmin);
     expect(response.status).toBe(400);
     const body = (await response.json()) as { errors: { message: string; extensions: { code: string } }[] };
     expect(body.errors[0]?.message).toContain('Cannot query field "nope"');
@@ -97,19 +109,70 @@ describe("HTTP server", () => {
   it("rejects simple-request POSTs (CSRF prevention)", async () => {
     const response = await fetch(server.url, {
       method: "POST",
-      headers: { "content-type": "text/plain" },
+      headers: { ...asAdmin, "content-type": "text/plain" },
       body: JSON.stringify({ query: "{ enterprises { name } }" }),
     });
     expect(response.status).toBe(400);
+    expect(await response.text()).toMatch(/Cross-Site Request Forgery/);
+  });
+
+  it("answers 401 UNAUTHENTICATED without credentials, with the authenticator's message", async () => {
+    const response = await post(server.url, { query: "{ enterprises { name } }" });
+    expect(response.status).toBe(401);
+    expect(response.headers.get("www-authenticate")).toMatch(/^Bearer/);
+    expect(await response.json()).toEqual({
+      errors: [{ message: "authentication required: send Authorization: Bearer <API key or token>", extensions: { code: "UNAUTHENTICATED" } }],
+    });
+  });
+
+  it("answers 401 UNAUTHENTICATED for a credential it does not know", async () => {
+    const response = await post(server.url, { query: "{ enterprises { name } }" }, bearer("stolen"));
+    expect(response.status).toBe(401);
+    const body = (await response.json()) as { data?: unknown; errors: { message: string; extensions: { code: string } }[] };
+    expect(body.data).toBeUndefined();
+    expect(body.errors).toEqual([{ message: "invalid API key", extensions: { code: "UNAUTHENTICATED" } }]);
+  });
+
+  it("answers 400 with a GraphQL error for a body that is not JSON", async () => {
+    const response = await fetch(server.url, { method: "POST", headers: { ...asAdmin, "content-type": "application/json" }, body: "{ nope" });
+    expect(response.status).toBe(400);
+    const body = (await response.json()) as { errors: { extensions: { code: string } }[] };
+    expect(body.errors[0]?.extensions.code).toBe("BAD_REQUEST");
+  });
+
+  it("closes a WebSocket that never sends connection_init with 4408", async () => {
+    const socket = new WebSocket(server.url.replace(/^http/, "ws"), "graphql-transport-ws");
+    const started = Date.now();
+    const [code] = await closeOf(socket);
+    expect(code).toBe(4408);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(2_500);
+  });
+
+  it("closes a WebSocket whose connection_init carries a bad credential with 4403, and one without any", async () => {
+    for (const payload of [bearer("stolen"), {}]) {
+      const socket = new WebSocket(server.url.replace(/^http/, "ws"), "graphql-transport-ws");
+      socket.once("open", () => socket.send(JSON.stringify({ type: "connection_init", payload })));
+      const [code, reason] = await closeOf(socket);
+      expect([code, reason]).toEqual([4403, "Forbidden"]);
+    }
+  });
+
+  it("accepts the credential as `Authorization` in connection_init too", async () => {
+    const client = wsClient(server.url, { Authorization: `Bearer ${ADMIN}` });
+    try {
+      expect(await firstResults(client, "{ enterprises { name } }", 1)).toEqual([{ data: { enterprises: [{ name: "demo" }] } }]);
+    } finally {
+      await client.dispose();
+    }
   });
 
   it("allows introspection outside production", async () => {
-    const response = await post(server.url, { query: "{ __schema { queryType { name } } }" });
+    const response = await post(server.url, { query: "{ __schema { queryType { name } } }" }, asAdmin);
     expect(await response.json()).toEqual({ data: { __schema: { queryType: { name: "Query" } } } });
   });
 
   it("streams subscriptions over WebSocket on the same path", async () => {
-    const client = wsClient(server.url);
+    const client = wsClient(server.url, asAdmin);
     try {
       const machineId = globalId("Machine", fillerId);
       const received = firstResults(client, `subscription { readingAdded(machineId: "${machineId}") { metric value ts } }`, 1);
@@ -132,11 +195,11 @@ describe("HTTP server", () => {
   });
 
   it("keeps user-input errors of subscriptions visible", async () => {
-    const client = wsClient(server.url);
+    const client = wsClient(server.url, asAdmin);
     try {
       const results = await firstResults(client, `subscription { readingAdded(machineId: "nope") { value } }`, 1);
       expect(results[0]).toMatchObject({
-        errors: [{ message: "`machineId` is not a machine id", extensions: { code: "BAD_USER_INPUT" } }],
+        errors: [{ message: "`machineId` is not a machine you can see", extensions: { code: "BAD_USER_INPUT" } }],
       });
     } finally {
       await client.dispose();
@@ -156,7 +219,7 @@ describe("HTTP server in production, with its database gone", () => {
     const pubsub = createHubPubSub().pubsub;
     server = await startHttpServer({
       config,
-      deps: { config, database, pubsub, latest: new LatestValues(database, undefined), log },
+      deps: { config, database, pubsub, latest: new LatestValues(database, undefined), log, authenticator },
       health: async () => ({ database: { ok: false, detail: "closed" } }),
       log,
     });
@@ -167,7 +230,7 @@ describe("HTTP server in production, with its database gone", () => {
   });
 
   it("masks unexpected errors and logs the original under the request id", async () => {
-    const response = await post(server.url, { query: "{ enterprises { name } }" }, { "x-request-id": "masked-1" });
+    const response = await post(server.url, { query: "{ enterprises { name } }" }, { ...asAdmin, "x-request-id": "masked-1" });
     const body = (await response.json()) as { errors: { message: string; extensions: Record<string, unknown> }[] };
     expect(body.errors).toHaveLength(1);
     expect(body.errors[0]).toMatchObject({
@@ -182,7 +245,7 @@ describe("HTTP server in production, with its database gone", () => {
   });
 
   it("gives a masked error a fresh correlation id when the caller sent none", async () => {
-    const response = await post(server.url, { query: "{ enterprises { name } }" });
+    const response = await post(server.url, { query: "{ enterprises { name } }" }, asAdmin);
     const body = (await response.json()) as { errors: { extensions: { correlationId: string } }[] };
     const correlationId = body.errors[0]?.extensions.correlationId;
     expect(correlationId).toMatch(/^[0-9a-f-]{36}$/);
@@ -190,7 +253,7 @@ describe("HTTP server in production, with its database gone", () => {
   });
 
   it("turns introspection off", async () => {
-    const response = await post(server.url, { query: "{ __schema { queryType { name } } }" });
+    const response = await post(server.url, { query: "{ __schema { queryType { name } } }" }, asAdmin);
     const body = (await response.json()) as { errors?: { message: string }[] };
     expect(body.errors?.[0]?.message).toMatch(/introspection/i);
   });
@@ -210,7 +273,7 @@ describe("HTTP server close", () => {
     const pubsub = createHubPubSub().pubsub;
     const server = await startHttpServer({
       config,
-      deps: { config, database, pubsub, latest: new LatestValues(database, undefined), log },
+      deps: { config, database, pubsub, latest: new LatestValues(database, undefined), log, authenticator },
       health: async () => ({}),
       log,
     });
@@ -234,14 +297,14 @@ describe("HTTP server close", () => {
     const pubsub = createHubPubSub().pubsub;
     const first = await startHttpServer({
       config: parseConfig({ NODE_ENV: "test", PORT: "0" }),
-      deps: { config: parseConfig({}), database, pubsub, latest: new LatestValues(database, undefined), log },
+      deps: { config: parseConfig({}), database, pubsub, latest: new LatestValues(database, undefined), log, authenticator },
       health: async () => ({}),
       log,
     });
     try {
       const config = parseConfig({ NODE_ENV: "test", PORT: String(first.port) });
       await expect(
-        startHttpServer({ config, deps: { config, database, pubsub, latest: new LatestValues(database, undefined), log }, health: async () => ({}), log }),
+        startHttpServer({ config, deps: { config, database, pubsub, latest: new LatestValues(database, undefined), log, authenticator }, health: async () => ({}), log }),
       ).rejects.toMatchObject({ code: "EADDRINUSE" });
     } finally {
       await first.close();

@@ -6,6 +6,7 @@ import { Writable } from "node:stream";
 import type { MqttClient } from "mqtt";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseConfig } from "../../src/config.js";
+import { createApiKey } from "../../src/auth/api-key.service.js";
 import { startHub, type Hub } from "../../src/hub.js";
 import { createLogger } from "../../src/log/logger.js";
 import type { QuarantineReason } from "../../src/telemetry/sample.js";
@@ -142,6 +143,7 @@ describe("ingest with bad input mixed in", () => {
   let hub: Hub | undefined;
   let publisher: MqttClient | undefined;
   let logMessages: string[];
+  let key: string;
 
   beforeAll(async () => {
     testDb = await createTestDatabase("ingest_bad_input");
@@ -165,6 +167,7 @@ describe("ingest with bad input mixed in", () => {
       roles: ["ingest", "api"],
       log,
     });
+    ({ key } = await createApiKey(testDb.database.db, { name: "bad-input", role: "technician", sites: null, createdBy: "test" }));
   });
 
   afterAll(async () => {
@@ -190,7 +193,7 @@ describe("ingest with bad input mixed in", () => {
   async function graphql<T>(query: string): Promise<T> {
     const response = await fetch(new URL("/graphql", hub!.graphqlUrl), {
       method: "POST",
-      headers: { "content-type": "application/json" },
+      headers: { "content-type": "application/json", authorization: `Bearer ${key}` },
       body: JSON.stringify({ query }),
     });
     expect(response.status).toBe(200);

@@ -5,20 +5,24 @@ export async function post(url: string, body: unknown, headers: Record<string, s
   return fetch(url, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: JSON.stringify(body) });
 }
 
-/** Runs a GraphQL operation over HTTP at `endpoint` (…/graphql) and returns its body; fails the test on transport errors. */
+/** Runs a GraphQL operation over HTTP at `endpoint` (…/graphql), as the holder of `apiKey` and returns its body; fails the test on transport errors. */
 export async function graphql<T = Record<string, any>>(
   endpoint: string,
   query: string,
   variables: Record<string, unknown> = {},
+  apiKey?: string,
 ): Promise<{ data?: T; errors?: { message: string; extensions?: Record<string, unknown> }[] }> {
-  const response = await post(endpoint, { query, variables });
+  const response = await post(endpoint, { query, variables }, apiKey ? { authorization: `Bearer ${apiKey}` } : {});
   if (!response.ok && response.status !== 400) throw new Error(`GraphQL answered ${response.status}: ${await response.text()}`);
   return (await response.json()) as never;
 }
 
-/** A graphql-ws client for the endpoint's WebSocket side (same URL, ws scheme). */
-export function wsClient(endpoint: string): Client {
-  return createClient({ url: endpoint.replace(/^http/, "ws"), webSocketImpl: WebSocket, retryAttempts: 0, lazy: true });
+/**
+ * A graphql-ws client for the endpoint's WebSocket side (same URL, ws scheme), sending
+ * `connectionParams` (e.g. { authorization: "Bearer ..." }) in connection_init.
+ */
+export function wsClient(endpoint: string, connectionParams: Record<string, unknown> = {}): Client {
+  return createClient({ url: endpoint.replace(/^http/, "ws"), webSocketImpl: WebSocket, retryAttempts: 0, lazy: true, connectionParams });
 }
 
 /** The first `count` results of a subscription. */

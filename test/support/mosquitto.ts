@@ -17,7 +17,18 @@ export interface PrivateMosquitto {
 
 export const MOSQUITTO_BIN = process.env.MOSQUITTO_BIN ?? "/usr/sbin/mosquitto";
 
-export async function startPrivateMosquitto(): Promise<PrivateMosquitto> {
+/**
+ * PEM files for a TLS listener that admits only clients with a certificate from `cafile`; the
+ * certificate's common name becomes the client's user name, so no one is anonymous.
+ */
+export interface MosquittoTls {
+  cafile: string;
+  certfile: string;
+  keyfile: string;
+}
+
+export async function startPrivateMosquitto(options: { tls?: MosquittoTls } = {}): Promise<PrivateMosquitto> {
+  const { tls } = options;
   const dir = await mkdtemp(path.join(os.tmpdir(), "plantgraph-mosquitto-"));
   const port = await freePort();
   const config = path.join(dir, "mosquitto.conf");
@@ -25,7 +36,16 @@ export async function startPrivateMosquitto(): Promise<PrivateMosquitto> {
     config,
     [
       `listener ${port} 127.0.0.1`,
-      "allow_anonymous true",
+      ...(tls
+        ? [
+            `cafile ${tls.cafile}`,
+            `certfile ${tls.certfile}`,
+            `keyfile ${tls.keyfile}`,
+            "require_certificate true",
+            "use_identity_as_username true",
+            "allow_anonymous false",
+          ]
+        : ["allow_anonymous true"]),
       "persistence false",
       "max_queued_messages 200000",
       "max_inflight_messages 0",
@@ -37,7 +57,7 @@ export async function startPrivateMosquitto(): Promise<PrivateMosquitto> {
   child.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
   await waitForPort(port, child, () => stderr);
   return {
-    url: `mqtt://127.0.0.1:${port}`,
+    url: `${tls ? "mqtts" : "mqtt"}://127.0.0.1:${port}`,
     port,
     stop: async () => {
       await stopChild(child);

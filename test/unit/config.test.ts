@@ -26,7 +26,24 @@ describe("parseConfig defaults", () => {
       logLevel: "info",
       telemetry: { batchMax: 5_000, flushMs: 20 },
       machineOfflineAfterSeconds: 60,
+      oidc: undefined,
+      secretsKeys: undefined,
+      graphqlLimits: { maxDepth: 12, maxCost: 5_000, maxAliases: 15, maxDirectives: 10, maxTokens: 2_000, ratePerMinute: 1_200 },
+      tls: { https: undefined, mqtt: { caFile: undefined, certFile: undefined, keyFile: undefined }, databaseCaFile: undefined },
     });
+  });
+
+  it.each([
+    ["OIDC_ISSUER without OIDC_AUDIENCE", { OIDC_ISSUER: "https://id.example.com" }, "OIDC_AUDIENCE"],
+    ["a certificate without its key", { HTTPS_CERT_FILE: "cert.pem" }, "HTTPS_KEY_FILE"],
+    ["an MQTT client key without its certificate", { MQTT_KEY_FILE: "client.key" }, "MQTT_CERT_FILE"],
+    ["a malformed keyring", { SECRETS_KEYS: "no-colon" }, "SECRETS_KEYS"],
+  ])("rejects %s, naming the missing variable", (_name, env, variable) => {
+    expect(() => parseConfig(env)).toThrow(new RegExp(`${variable}: expected`));
+  });
+
+  it("never repeats key material back in an error", () => {
+    expect(() => parseConfig({ SECRETS_KEYS: "k1:c2VjcmV0IGtleSBtYXRlcmlhbA==,broken" })).toThrow(/^(?![\s\S]*c2VjcmV0)[\s\S]*SECRETS_KEYS: expected/);
   });
 
   it.each([

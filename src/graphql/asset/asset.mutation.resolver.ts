@@ -1,8 +1,10 @@
-import { Arg, Ctx, ID, Mutation, Resolver } from "type-graphql";
+import { Arg, Authorized, Ctx, ID, Mutation, Resolver } from "type-graphql";
+import { seesSite } from "../../auth/identity.js";
 import { z } from "zod";
 import { dataPointSpec, machinePathSpec, timezone } from "../../assets/asset.rules.js";
 import { deleteDataPoints, deleteMachine, upsertDataPoint, upsertMachine } from "../../assets/asset.service.js";
 import type { GraphqlContext } from "../context.js";
+import { machineVisible } from "../scope.js";
 import { toDataPoint } from "../data-point/data-point.type.js";
 import { parseGlobalId } from "../relay/node.type.js";
 import { userError, userErrorsFromZod } from "../user-error.type.js";
@@ -17,17 +19,22 @@ const machineInput = machinePathSpec.extend({
 /** Mutations validate, write in one transaction, then tell ingest (on any replica) to rebind. */
 @Resolver()
 export class AssetMutationResolver {
+  @Authorized("asset.manage")
   @Mutation(() => MachinePayload)
   async upsertMachine(@Arg("input", () => UpsertMachineInput) input: UpsertMachineInput, @Ctx() ctx: GraphqlContext): Promise<MachinePayload> {
     const parsed = machineInput.safeParse(input);
     if (!parsed.success) return { errors: userErrorsFromZod(parsed.error) };
     const { siteTimezone, ...machine } = parsed.data;
+    if (!seesSite(ctx.identity.scope, `${machine.enterprise}/${machine.site}`)) {
+      return { errors: [userError(["input", "site"], `site ${machine.enterprise}/${machine.site} is outside your sites`)] };
+    }
     const result = await ctx.database.db.transaction((tx) => upsertMachine(tx, { ...machine, timezone: siteTimezone }));
     const row = (await ctx.loaders.machine.load(result.id))!;
     this.assetsChanged(ctx, result.change !== "unchanged" || result.parents.some((p) => p.change !== "unchanged"));
     return { machine: toMachine(row), errors: [] };
   }
 
+  @Authorized("asset.manage")
   @Mutation(() => DataPointPayload)
   async upsertDataPoint(
     @Arg("input", () => UpsertDataPointInput) input: UpsertDataPointInput,
@@ -44,6 +51,7 @@ export class AssetMutationResolver {
     return { dataPoint: toDataPoint(row, machine.path), errors: [] };
   }
 
+  @Authorized("asset.manage")
   @Mutation(() => DeletePayload, { description: "Deletes the machine with its data points and their telemetry." })
   async deleteMachine(@Arg("id", () => ID) id: string, @Ctx() ctx: GraphqlContext): Promise<DeletePayload> {
     const machine = await this.findMachine(ctx, id);
@@ -53,19 +61,24 @@ export class AssetMutationResolver {
     return { deletedId: id, errors: [] };
   }
 
+  @Authorized("asset.manage")
   @Mutation(() => DeletePayload, { description: "Deletes the data point and its telemetry." })
   async deleteDataPoint(@Arg("id", () => ID) id: string, @Ctx() ctx: GraphqlContext): Promise<DeletePayload> {
     const parsed = parseGlobalId(id, "DataPoint");
     const point = parsed && (await ctx.loaders.dataPoint.load(parsed.id));
-    if (!point) return { errors: [userError(["id"], "no data point has this id")] };
+    if (!point || !machineVisible(ctx, await ctx.loaders.machine.load(point.machineId))) {
+      return { errors: [userError(["id"], "no data point has this id")] };
+    }
     await ctx.database.db.transaction((tx) => deleteDataPoints(tx, [point.id]));
     this.assetsChanged(ctx, true);
     return { deletedId: id, errors: [] };
   }
 
+  /** Machines outside the caller's sites are reported as absent, like unknown ids. */
   private async findMachine(ctx: GraphqlContext, id: string) {
     const parsed = parseGlobalId(id, "Machine");
-    return parsed && ctx.loaders.machine.load(parsed.id);
+    const row = parsed && (await ctx.loaders.machine.load(parsed.id));
+    return machineVisible(ctx, row) ? row : undefined;
   }
 
   /** Published after the commit, so a replica that rebinds reads the new model. */

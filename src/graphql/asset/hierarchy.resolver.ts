@@ -1,18 +1,22 @@
-import { FieldResolver, Query, Resolver, Root, Ctx } from "type-graphql";
+import { Authorized, Ctx, FieldResolver, Query, Resolver, Root } from "type-graphql";
+import { seesSite } from "../../auth/identity.js";
 import { listEnterprises } from "../../assets/asset.queries.js";
 import type { GraphqlContext } from "../context.js";
+import { enterpriseVisible } from "../scope.js";
 import { Area, Enterprise, Line, Machine, Site, toArea, toEnterprise, toLine, toMachine, toSite } from "./asset.type.js";
 
 @Resolver(() => Enterprise)
 export class EnterpriseResolver {
+  @Authorized("asset.read")
   @Query(() => [Enterprise], { description: "The ISA-95 hierarchy from the top: enterprise → site → area → line → machine." })
   async enterprises(@Ctx() ctx: GraphqlContext): Promise<Enterprise[]> {
-    return (await listEnterprises(ctx.database.db)).map(toEnterprise);
+    return (await listEnterprises(ctx.database.db)).filter((e) => enterpriseVisible(ctx, e.name)).map(toEnterprise);
   }
 
-  @FieldResolver(() => [Site])
+  @FieldResolver(() => [Site], { description: "The sites of this enterprise you may see." })
   async sites(@Root() enterprise: Enterprise, @Ctx() ctx: GraphqlContext): Promise<Site[]> {
-    return (await ctx.loaders.sitesOfEnterprise.load(enterprise.dbId)).map(toSite);
+    const sites = await ctx.loaders.sitesOfEnterprise.load(enterprise.dbId);
+    return sites.filter((site) => seesSite(ctx.identity.scope, `${enterprise.name}/${site.name}`)).map(toSite);
   }
 }
 

@@ -1,8 +1,10 @@
-import { Arg, Args, Ctx, FieldResolver, ID, Query, Resolver, Root } from "type-graphql";
+import { Arg, Args, Authorized, Ctx, FieldResolver, ID, Query, Resolver, Root } from "type-graphql";
+import { scopedSites } from "../../auth/identity.js";
 import { pageMachines } from "../../assets/asset.queries.js";
 import type { LatestValue } from "../../telemetry/latest-values.js";
 import { deriveMachineState, type MachineState } from "../../telemetry/machine-state.js";
 import type { GraphqlContext } from "../context.js";
+import { machineVisible } from "../scope.js";
 import { DataPoint, toDataPoint } from "../data-point/data-point.type.js";
 import { pageOf } from "../relay/connection.js";
 import { decodeCursor, pageSize, parseGlobalId } from "../relay/node.type.js";
@@ -11,13 +13,14 @@ import { MachinesArgs } from "./machine.args.js";
 
 @Resolver(() => Machine)
 export class MachineResolver {
-  @Query(() => MachineConnection, { description: "Machines ordered by path, a page at a time." })
+  @Authorized("asset.read")
+  @Query(() => MachineConnection, { description: "Machines of the sites you may see, ordered by path, a page at a time." })
   async machines(@Args(() => MachinesArgs) args: MachinesArgs, @Ctx() ctx: GraphqlContext): Promise<MachineConnection> {
     const limit = pageSize(args.first);
     const afterPath = args.after ? decodeCursor(args.after) : undefined;
     const { rows, totalCount } = await pageMachines(
       ctx.database.db,
-      { pathPrefix: args.filter?.path, search: args.filter?.search },
+      { pathPrefix: args.filter?.path, search: args.filter?.search, sites: scopedSites(ctx.identity.scope) },
       { afterPath, limit: limit + 1 },
     );
     const page = pageOf(rows, limit, afterPath !== undefined, (row) => row.path, (cursor, row) =>
@@ -26,11 +29,12 @@ export class MachineResolver {
     return Object.assign(new MachineConnection(), { ...page, totalCount });
   }
 
-  @Query(() => Machine, { nullable: true })
+  @Authorized("asset.read")
+  @Query(() => Machine, { nullable: true, description: "Null when no machine has this id or it is outside your sites." })
   async machine(@Arg("id", () => ID) id: string, @Ctx() ctx: GraphqlContext): Promise<Machine | undefined> {
     const parsed = parseGlobalId(id, "Machine");
     const row = parsed && (await ctx.loaders.machine.load(parsed.id));
-    return row ? toMachine(row) : undefined;
+    return machineVisible(ctx, row) ? toMachine(row) : undefined;
   }
 
   @FieldResolver(() => Line)
@@ -53,6 +57,7 @@ export class MachineResolver {
     return row ? toDataPoint(row, machine.path) : undefined;
   }
 
+  @Authorized("telemetry.read")
   @FieldResolver(() => MachineStateEnum)
   async state(@Root() machine: Machine, @Ctx() ctx: GraphqlContext): Promise<MachineState> {
     const points = await ctx.loaders.dataPointsOfMachine.load(machine.dbId);

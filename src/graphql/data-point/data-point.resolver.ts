@@ -1,4 +1,4 @@
-import { Args, Ctx, FieldResolver, Resolver, Root } from "type-graphql";
+import { Args, Authorized, Ctx, FieldResolver, Resolver, Root } from "type-graphql";
 import { bucketSeries, MAX_SERIES_POINTS, rawSeries } from "../../telemetry/telemetry.queries.js";
 import { toMachine, Machine } from "../asset/asset.type.js";
 import type { GraphqlContext } from "../context.js";
@@ -14,12 +14,14 @@ export class DataPointResolver {
     return toMachine((await ctx.loaders.machine.load(point.machineId))!);
   }
 
+  @Authorized("telemetry.read")
   @FieldResolver(() => Reading, { nullable: true, description: "The newest reading; null until one arrives." })
   async latest(@Root() point: DataPoint, @Ctx() ctx: GraphqlContext): Promise<Reading | undefined> {
     const latest = await ctx.loaders.latest.load(point.dbId);
     return latest && Object.assign(new Reading(), latest);
   }
 
+  @Authorized("telemetry.read")
   @FieldResolver(() => [SeriesPoint], { description: "Readings in [from, to), oldest first: raw, or per time bucket." })
   async series(@Root() point: DataPoint, @Args(() => SeriesArgs) args: SeriesArgs, @Ctx() ctx: GraphqlContext): Promise<SeriesPoint[]> {
     if (args.to <= args.from) throw badInput("`to` must be later than `from`", "to");

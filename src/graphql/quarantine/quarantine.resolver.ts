@@ -1,4 +1,5 @@
-import { Args, Ctx, Query, Resolver } from "type-graphql";
+import { Args, Authorized, Ctx, Query, Resolver } from "type-graphql";
+import { scopedSites } from "../../auth/identity.js";
 import { pageQuarantine, quarantineCounts, type QuarantineRow } from "../../telemetry/quarantine.queries.js";
 import type { QuarantineReason } from "../../telemetry/sample.js";
 import type { GraphqlContext } from "../context.js";
@@ -9,21 +10,23 @@ import { QuarantineConnection, QuarantineCount, QuarantinedMessage, QuarantineEd
 
 @Resolver()
 export class QuarantineResolver {
-  @Query(() => QuarantineConnection, { description: "Refused messages, newest first." })
+  @Authorized("quarantine.read")
+  @Query(() => QuarantineConnection, { description: "Refused messages of the sites you may see, newest first." })
   async quarantine(@Args(() => QuarantineArgs) args: QuarantineArgs, @Ctx() ctx: GraphqlContext): Promise<QuarantineConnection> {
     const limit = pageSize(args.first);
     const beforeId = args.after === undefined ? undefined : Number(decodeCursor(args.after));
     if (beforeId !== undefined && !Number.isSafeInteger(beforeId)) throw badInput("`after` is not a cursor this API handed out", "after");
-    const { rows, totalCount } = await pageQuarantine(ctx.database.db, { reason: args.reason, topic: args.topic }, { beforeId, limit: limit + 1 });
+    const { rows, totalCount } = await pageQuarantine(ctx.database.db, { reason: args.reason, topic: args.topic, sites: scopedSites(ctx.identity.scope) }, { beforeId, limit: limit + 1 });
     const page = pageOf(rows, limit, beforeId !== undefined, (row) => String(row.id), (cursor, row) =>
       Object.assign(new QuarantineEdge(), { cursor, node: toMessage(row) }),
     );
     return Object.assign(new QuarantineConnection(), { ...page, totalCount });
   }
 
-  @Query(() => [QuarantineCount], { description: "How many messages were refused, per reason." })
+  @Authorized("quarantine.read")
+  @Query(() => [QuarantineCount], { description: "How many messages of your sites were refused, per reason." })
   async quarantineSummary(@Ctx() ctx: GraphqlContext): Promise<QuarantineCount[]> {
-    return (await quarantineCounts(ctx.database.db)).map((c) => Object.assign(new QuarantineCount(), c));
+    return (await quarantineCounts(ctx.database.db, scopedSites(ctx.identity.scope))).map((c) => Object.assign(new QuarantineCount(), c));
   }
 }
 

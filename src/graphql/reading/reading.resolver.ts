@@ -1,6 +1,7 @@
-import { Args, ArgsType, Field, ID, Resolver, Root, Subscription, type SubscribeResolverData } from "type-graphql";
+import { Args, ArgsType, Authorized, Field, ID, Resolver, Root, Subscription, type SubscribeResolverData } from "type-graphql";
 import type { ReadingEvent } from "../../pubsub/pubsub.js";
 import type { GraphqlContext } from "../context.js";
+import { machineVisible } from "../scope.js";
 import { badInput, globalId, parseGlobalId } from "../relay/node.type.js";
 import { ReadingAdded } from "./reading.type.js";
 
@@ -22,11 +23,14 @@ async function* readingsOf(batches: AsyncIterable<ReadingEvent[]>, metric: strin
 
 @Resolver()
 export class ReadingResolver {
+  @Authorized("telemetry.read")
   @Subscription(() => ReadingAdded, {
     description: "Every reading of a machine (or one of its metrics) as it is stored.",
-    subscribe: ({ args, context }: SubscribeResolverData<unknown, ReadingAddedArgs, GraphqlContext>) => {
-      const machine = parseGlobalId(args.machineId, "Machine");
-      if (!machine) throw badInput("`machineId` is not a machine id", "machineId");
+    subscribe: async ({ args, context }: SubscribeResolverData<unknown, ReadingAddedArgs, GraphqlContext>) => {
+      const parsed = parseGlobalId(args.machineId, "Machine");
+      const machine = parsed && (await context.loaders.machine.load(parsed.id));
+      // Outside the subscriber's sites reads exactly like an unknown id.
+      if (!machineVisible(context, machine)) throw badInput("`machineId` is not a machine you can see", "machineId");
       return readingsOf(context.pubsub.subscribe("READING_ADDED", machine.id), args.metric);
     },
   })

@@ -1,0 +1,34 @@
+import { accessRoles, type AccessRole, type Identity } from "./identity.js";
+
+/**
+ * The authorization matrix: which roles may exercise each permission. README.md shows the same
+ * table; test/integration/authorization-matrix.test.ts walks every GraphQL operation against it.
+ * Site scope applies on top: objects of sites outside an identity's scope are invisible.
+ */
+const everyone = accessRoles;
+
+export const permissionMatrix = {
+  /** The asset hierarchy: enterprises, sites, areas, lines, machines, data points. */
+  "asset.read": everyone,
+  /** Latest values, series and live readings. */
+  "telemetry.read": everyone,
+  /** Messages the hub refused, with their payloads. */
+  "quarantine.read": ["technician", "engineer", "auditor", "admin"],
+  /** Create, change and delete machines and data points. */
+  "asset.manage": ["engineer", "admin"],
+  /** List, create and revoke API keys. */
+  "apikey.manage": ["admin"],
+  /** Read the security event log. */
+  "security_event.read": ["auditor", "admin"],
+  /** See configured integrations (never their secrets). */
+  "integration.read": ["engineer", "auditor", "admin"],
+  /** Create, change, delete integrations and set their secrets. */
+  "integration.manage": ["engineer", "admin"],
+} as const satisfies Record<string, readonly AccessRole[]>;
+
+export type Permission = keyof typeof permissionMatrix;
+export const permissions = Object.keys(permissionMatrix) as Permission[];
+
+export function can(identity: Identity, permission: Permission): boolean {
+  return (permissionMatrix[permission] as readonly AccessRole[]).includes(identity.role);
+}

@@ -1,0 +1,376 @@
+import { randomBytes } from "node:crypto";
+import { getNamedType, isObjectType, type GraphQLSchema } from "graphql";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { applyPlantText } from "../../src/assets/plant-apply.js";
+import { machineByPath } from "../../src/assets/asset.queries.js";
+import { upsertDataPoint, upsertMachine } from "../../src/assets/asset.service.js";
+import { createApiKey } from "../../src/auth/api-key.service.js";
+import { accessRoles, type AccessRole } from "../../src/auth/identity.js";
+import { can, permissionMatrix, type Permission } from "../../src/auth/permissions.js";
+import { parseConfig } from "../../src/config.js";
+import { globalId } from "../../src/graphql/relay/node.type.js";
+import { buildGraphqlSchema } from "../../src/graphql/schema.js";
+import { startHub, type Hub } from "../../src/hub.js";
+import { createLogger } from "../../src/log/logger.js";
+import { createIntegration } from "../../src/integrations/integration.service.js";
+import { createSecretBox } from "../../src/secrets/secret-box.js";
+import { createHubPubSub, type PubSubHandle } from "../../src/pubsub/pubsub.js";
+import { createTestDatabase, type TestDatabase } from "../support/database.js";
+import { post, wsClient } from "../support/graphql.js";
+import { TEST_REDIS_URL } from "../support/services.js";
+
+/**
+ * Walks every GraphQL operation × every role × a site inside and a site outside the caller's
+ * scope, over the real server, and checks the outcome against the matrix in
+ * src/auth/permissions.ts (the README shows the same table): FORBIDDEN without the permission,
+ * invisible outside the scope, done inside it.
+ */
+
+type Target = "inside" | "outside";
+type Outcome = "done" | "forbidden" | "invisible";
+
+interface Caller {
+  key: string;
+  role: AccessRole;
+}
+
+interface OperationCase {
+  /** Root field, e.g. "Mutation.upsertMachine". */
+  field: string;
+  permission: Permission;
+  /** Not tied to a site (the security log): allowed roles see it whatever their sites. */
+  unscoped?: boolean;
+  /** Performs the operation against the target site and reports what happened. */
+  run(caller: Caller, target: Target): Promise<Outcome>;
+}
+
+const enterprise = `mx${randomBytes(3).toString("hex")}`;
+const sites = { inside: "berlin", outside: "paris" } as const;
+const sitePath = (target: Target) => `${enterprise}/${sites[target]}`;
+const machinePath = (target: Target) => `${sitePath(target)}/packaging/line-1/sealer-1`;
+
+const plant = `
+enterprise: ${enterprise}
+sites:
+${(["inside", "outside"] as const)
+  .map(
+    (t) => `  - name: ${sites[t]}
+    areas:
+      - name: packaging
+        lines:
+          - name: line-1
+            machines:
+              - name: sealer-1
+                dataPoints:
+                  - name: temperature`,
+  )
+  .join("\n")}
+`;
+
+describe("authorization matrix: every operation × role × site scope", () => {
+  let testDb: TestDatabase;
+  let hub: Hub;
+  let endpoint: string;
+  let pubsub: PubSubHandle;
+  const machineIds = {} as Record<Target, number>;
+  const callers = new Map<AccessRole, Caller>();
+  const secretsKeys = `k1:${randomBytes(32).toString("base64")}`;
+  const secretBox = createSecretBox(secretsKeys);
+  const integrationIds = {} as Record<Target, number>;
+
+  /** An expendable machine (and data point) in the target site, for the delete operations. */
+  async function expendableMachine(target: Target): Promise<{ machineId: number; dataPointId: number }> {
+    const [, , area, line] = machinePath(target).split("/") as [string, string, string, string];
+    return testDb.database.db.transaction(async (tx) => {
+      const machine = await upsertMachine(tx, { enterprise, site: sites[target], area, line, name: `tmp-${randomBytes(4).toString("hex")}` });
+      const point = await upsertDataPoint(tx, machine.id, { name: "pressure", dataType: "float" });
+      return { machineId: machine.id, dataPointId: point.id };
+    });
+  }
+
+  async function call(caller: Caller, query: string, variables: Record<string, unknown> = {}) {
+    const response = await post(endpoint, { query, variables }, { authorization: `Bearer ${caller.key}` });
+    const body = (await response.json()) as { data?: Record<string, any>; errors?: { extensions?: { code?: string } }[] };
+    if (body.errors?.some((e) => e.extensions?.code === "FORBIDDEN")) return { forbidden: true as const, body };
+    if (body.errors?.length) throw new Error(`unexpected errors: ${JSON.stringify(body.errors)}`);
+    return { forbidden: false as const, data: body.data! };
+  }
+
+  /** FORBIDDEN, or what `seen` makes of the data. */
+  const outcome = async (
+    caller: Caller,
+    query: string,
+    variables: Record<string, unknown>,
+    seen: (data: Record<string, any>) => boolean,
+  ): Promise<Outcome> => {
+    const result = await call(caller, query, variables);
+    if (result.forbidden) return "forbidden";
+    return seen(result.data) ? "done" : "invisible";
+  };
+
+  const cases: OperationCase[] = [
+    {
+      field: "Query.enterprises",
+      permission: "asset.read",
+      run: (c, t) => outcome(c, `{ enterprises { name sites { name } } }`, {}, (d) =>
+        d.enterprises.some((e: any) => e.name === enterprise && e.sites.some((s: any) => s.name === sites[t]))),
+    },
+    {
+      field: "Query.machines",
+      permission: "asset.read",
+      run: (c, t) => outcome(c, `query($p: String) { machines(filter: { path: $p }) { edges { node { path } } } }`, { p: enterprise }, (d) =>
+        d.machines.edges.some((e: any) => e.node.path === machinePath(t))),
+    },
+    {
+      field: "Query.machine",
+      permission: "asset.read",
+      run: (c, t) => outcome(c, `query($id: ID!) { machine(id: $id) { path metrics { latest { value } } } }`, { id: globalId("Machine", machineIds[t]) }, (d) =>
+        d.machine?.path === machinePath(t)),
+    },
+    {
+      field: "Query.node",
+      permission: "asset.read",
+      run: (c, t) => outcome(c, `query($id: ID!) { node(id: $id) { id } }`, { id: globalId("Machine", machineIds[t]) }, (d) => d.node !== null),
+    },
+    {
+      field: "Query.quarantine",
+      permission: "quarantine.read",
+      run: (c, t) => outcome(c, `query($topic: String) { quarantine(topic: $topic) { totalCount } }`, { topic: `${machinePath(t)}/unbound` }, (d) =>
+        d.quarantine.totalCount === 1),
+    },
+    {
+      field: "Query.quarantineSummary",
+      permission: "quarantine.read",
+      // The inside site's only refusal is UNKNOWN_TOPIC, the outside site's MALFORMED_PAYLOAD.
+      run: (c, t) => outcome(c, `{ quarantineSummary { reason count } }`, {}, (d) =>
+        d.quarantineSummary.some((r: any) => r.reason === (t === "inside" ? "UNKNOWN_TOPIC" : "MALFORMED_PAYLOAD"))),
+    },
+    {
+      field: "Mutation.upsertMachine",
+      permission: "asset.manage",
+      run: (c, t) => outcome(
+        c,
+        `mutation($input: UpsertMachineInput!) { upsertMachine(input: $input) { machine { path } errors { message } } }`,
+        { input: { enterprise, site: sites[t], area: "packaging", line: "line-1", name: `new-${randomBytes(3).toString("hex")}` } },
+        (d) => d.upsertMachine.machine !== null,
+      ),
+    },
+    {
+      field: "Mutation.upsertDataPoint",
+      permission: "asset.manage",
+      run: (c, t) => outcome(
+        c,
+        `mutation($input: UpsertDataPointInput!) { upsertDataPoint(input: $input) { dataPoint { id } errors { message } } }`,
+        { input: { machineId: globalId("Machine", machineIds[t]), name: `p${randomBytes(3).toString("hex")}` } },
+        (d) => d.upsertDataPoint.dataPoint !== null,
+      ),
+    },
+    {
+      field: "Mutation.deleteMachine",
+      permission: "asset.manage",
+      run: async (c, t) => {
+        const { machineId } = await expendableMachine(t);
+        return outcome(c, `mutation($id: ID!) { deleteMachine(id: $id) { deletedId errors { message } } }`, { id: globalId("Machine", machineId) }, (d) =>
+          d.deleteMachine.deletedId !== null);
+      },
+    },
+    {
+      field: "Mutation.deleteDataPoint",
+      permission: "asset.manage",
+      run: async (c, t) => {
+        const { dataPointId } = await expendableMachine(t);
+        return outcome(c, `mutation($id: ID!) { deleteDataPoint(id: $id) { deletedId errors { message } } }`, { id: globalId("DataPoint", dataPointId) }, (d) =>
+          d.deleteDataPoint.deletedId !== null);
+      },
+    },
+    {
+      field: "Query.apiKeys",
+      permission: "apikey.manage",
+      run: (c, t) => outcome(c, `{ apiKeys { name sites } }`, {}, (d) => d.apiKeys.some((k: any) => k.name === `key-of-${t}`)),
+    },
+    {
+      field: "Mutation.createApiKey",
+      permission: "apikey.manage",
+      run: (c, t) => outcome(
+        c,
+        `mutation($input: CreateApiKeyInput!) { createApiKey(input: $input) { key apiKey { id } errors { message } } }`,
+        { input: { name: "made-in-matrix", role: "VIEWER", sites: [sitePath(t)] } },
+        (d) => d.createApiKey.apiKey !== null,
+      ),
+    },
+    {
+      field: "Mutation.revokeApiKey",
+      permission: "apikey.manage",
+      run: async (c, t) => {
+        const { row } = await createApiKey(testDb.database.db, { name: "expendable", role: "viewer", sites: [sitePath(t)], createdBy: "test" });
+        return outcome(c, `mutation($id: ID!) { revokeApiKey(id: $id) { apiKey { revokedAt } errors { message } } }`, { id: String(row.id) }, (d) =>
+          d.revokeApiKey.apiKey !== null);
+      },
+    },
+    {
+      field: "Query.securityEvents",
+      permission: "security_event.read",
+      unscoped: true,
+      run: (c) => outcome(c, `{ securityEvents(first: 5) { edges { node { action actor } } } }`, {}, (d) => Array.isArray(d.securityEvents.edges)),
+    },
+    {
+      field: "Query.integrations",
+      permission: "integration.read",
+      run: (c, t) => outcome(c, `{ integrations { name secretKeys } }`, {}, (d) => d.integrations.some((i: any) => i.name === `integration-of-${t}`)),
+    },
+    {
+      field: "Mutation.createIntegration",
+      permission: "integration.manage",
+      run: (c, t) => outcome(
+        c,
+        `mutation($input: CreateIntegrationInput!) { createIntegration(input: $input) { integration { id } errors { message } } }`,
+        { input: { kind: "webhook", name: `made-in-matrix-${randomBytes(3).toString("hex")}`, site: sitePath(t), secrets: { url: "https://example.com/hook" } } },
+        (d) => d.createIntegration.integration !== null,
+      ),
+    },
+    {
+      field: "Mutation.updateIntegration",
+      permission: "integration.manage",
+      run: (c, t) => outcome(
+        c,
+        `mutation($input: UpdateIntegrationInput!) { updateIntegration(input: $input) { integration { id } errors { message } } }`,
+        { input: { id: String(integrationIds[t]), config: { touched: true } } },
+        (d) => d.updateIntegration.integration !== null,
+      ),
+    },
+    {
+      field: "Mutation.deleteIntegration",
+      permission: "integration.manage",
+      run: async (c, t) => {
+        const row = await createIntegration(testDb.database.db, secretBox, { kind: "webhook", name: `expendable-${randomBytes(3).toString("hex")}`, site: sitePath(t) }, { actor: "test" });
+        return outcome(c, `mutation($id: ID!) { deleteIntegration(id: $id) { deletedId errors { message } } }`, { id: String(row.id) }, (d) =>
+          d.deleteIntegration.deletedId !== null);
+      },
+    },
+    {
+      field: "Subscription.readingAdded",
+      permission: "telemetry.read",
+      run: (c, t) => subscriptionOutcome(c, t),
+    },
+  ];
+
+  /** Over graphql-ws: a reading published for the target machine arrives, or the subscription is refused. */
+  async function subscriptionOutcome(caller: Caller, target: Target): Promise<Outcome> {
+    const client = wsClient(endpoint, { authorization: `Bearer ${caller.key}` });
+    try {
+      return await new Promise<Outcome>((resolve, reject) => {
+        const publisher = setInterval(() => {
+          pubsub.pubsub.publish("READING_ADDED", machineIds[target], [
+            { dataPointId: 1, machineId: machineIds[target], metric: "temperature", value: 1, ts: new Date().toISOString(), quality: "good" },
+          ]);
+        }, 50);
+        const finish = (value: Outcome | Error) => {
+          clearInterval(publisher);
+          unsubscribe();
+          if (value instanceof Error) reject(value);
+          else resolve(value);
+        };
+        const unsubscribe = client.subscribe(
+          { query: `subscription($id: ID!) { readingAdded(machineId: $id) { value } }`, variables: { id: globalId("Machine", machineIds[target]) } },
+          {
+            next: (result) => {
+              const code = result.errors?.[0]?.extensions?.code;
+              if (code === "FORBIDDEN") finish("forbidden");
+              else if (code === "BAD_USER_INPUT") finish("invisible");
+              else if (result.errors) finish(new Error(JSON.stringify(result.errors)));
+              else finish("done");
+            },
+            error: (error) => {
+              const errors = error as { extensions?: { code?: string } }[];
+              const code = Array.isArray(errors) ? errors[0]?.extensions?.code : undefined;
+              finish(code === "FORBIDDEN" ? "forbidden" : code === "BAD_USER_INPUT" ? "invisible" : new Error(JSON.stringify(error)));
+            },
+            complete: () => {},
+          },
+        );
+      });
+    } finally {
+      await client.dispose();
+    }
+  }
+
+  beforeAll(async () => {
+    testDb = await createTestDatabase("authz_matrix");
+    const log = createLogger("silent");
+    await applyPlantText(testDb.database, plant, "matrix.yaml", log);
+    for (const target of ["inside", "outside"] as const) machineIds[target] = (await machineByPath(testDb.database.db, machinePath(target)))!.id;
+    await testDb.database.query(
+      `insert into quarantine (source, topic, payload, reason, detail) values
+       ('mqtt', $1, '1', 'unknown_topic', 'no data point is bound'), ('mqtt', $2, 'x', 'malformed_payload', 'not JSON')`,
+      [`${machinePath("inside")}/unbound`, `${machinePath("outside")}/unbound`],
+    );
+    for (const target of ["inside", "outside"] as const) {
+      await createApiKey(testDb.database.db, { name: `key-of-${target}`, role: "viewer", sites: [sitePath(target)], createdBy: "test" });
+    }
+    for (const role of accessRoles) {
+      const { key } = await createApiKey(testDb.database.db, { name: `matrix-${role}`, role, sites: [sitePath("inside")], createdBy: "test" });
+      callers.set(role, { key, role });
+    }
+    for (const target of ["inside", "outside"] as const) {
+      const row = await createIntegration(testDb.database.db, secretBox, { kind: "jira", name: `integration-of-${target}`, site: sitePath(target), secrets: { apiToken: "t" } }, { actor: "test" });
+      integrationIds[target] = row.id;
+    }
+    const config = parseConfig({
+      SECRETS_KEYS: secretsKeys,
+      NODE_ENV: "test",
+      DATABASE_URL: testDb.url,
+      REDIS_URL: TEST_REDIS_URL,
+      PORT: "0",
+      SIMULATOR: "false",
+      LOG_LEVEL: "silent",
+      RATE_LIMIT_PER_MINUTE: "100000",
+    });
+    hub = await startHub({ config, roles: ["api"], log });
+    endpoint = hub.graphqlUrl!;
+    pubsub = createHubPubSub(TEST_REDIS_URL);
+  });
+
+  afterAll(async () => {
+    await pubsub?.close();
+    await hub?.stop();
+    await testDb?.drop();
+  });
+
+  it("covers every root field of the schema, each with a permission from the matrix", async () => {
+    const schema: GraphQLSchema = await buildGraphqlSchema();
+    const rootFields = (["Query", "Mutation", "Subscription"] as const).flatMap((root) => {
+      const type = schema.getType(root);
+      return type && isObjectType(getNamedType(type)) && isObjectType(type) ? Object.keys(type.getFields()).map((f) => `${root}.${f}`) : [];
+    });
+    expect(cases.map((c) => c.field).sort()).toEqual(rootFields.sort());
+    for (const c of cases) expect(Object.keys(permissionMatrix)).toContain(c.permission);
+  });
+
+  it.each(accessRoles)("%s: allowed operations work inside its sites, see nothing outside, and the rest are FORBIDDEN", async (role) => {
+    const caller = callers.get(role)!;
+    const observed: Record<string, Outcome> = {};
+    const expected: Record<string, Outcome> = {};
+    for (const c of cases) {
+      for (const target of ["inside", "outside"] as const) {
+        const name = `${c.field} @ ${target}`;
+        expected[name] = !can({ kind: "api_key", id: "x", name: "x", role, scope: { all: false, sites: [] } }, c.permission)
+          ? "forbidden"
+          : target === "inside" || c.unscoped
+            ? "done"
+            : "invisible";
+        observed[name] = await c.run(caller, target);
+      }
+    }
+    expect(observed).toEqual(expected);
+  });
+
+  it("records every denied operation as a security event", async () => {
+    const { rows } = await testDb.database.query<{ n: number }>(
+      `select count(*)::int as n from security_event where action = 'auth.denied' and outcome = 'denied'`,
+    );
+    const deniedCases = accessRoles.flatMap((role) =>
+      cases.filter((c) => !can({ kind: "api_key", id: "x", name: "x", role, scope: { all: true } }, c.permission)).map(() => 2),
+    );
+    expect(rows[0]!.n).toBeGreaterThanOrEqual(deniedCases.reduce((a, b) => a + b, 0));
+  });
+});
