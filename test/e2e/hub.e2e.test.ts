@@ -170,8 +170,7 @@ describe("plantgraph end to end (ingest replica + api replica)", () => {
   });
 
   it("binds a data point created over GraphQL on the ingest replica, and quarantines after deleting it", async () => {
-    const created = await graphql(
-      endpoint,
+    const created = await query(
       `mutation($input: UpsertDataPointInput!) { upsertDataPoint(input: $input) { dataPoint { id name mqtt { topic field } } errors { field message } } }`,
       { input: { machineId, name: "pressure", unit: "bar" } },
     );
