@@ -3,6 +3,7 @@ import "reflect-metadata";
 /** `npm run bench -- <name>`: runs one benchmark; each prints a single JSON line last. */
 const benches: Record<string, () => Promise<unknown>> = {
   ingest: () => import("./ingest.bench.js"),
+  graphql: () => import("./graphql.bench.js"),
 };
 
 const name = process.argv[2] ?? "ingest";

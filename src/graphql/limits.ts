@@ -34,7 +34,11 @@ export function graphqlLimits(config: Pick<Config, "env" | "graphqlLimits">, { e
     : [];
   return Object.freeze({
     parseOptions: enforce ? { maxTokens: limits.maxTokens } : {},
-    validationRules: Object.freeze([...armorRules, ...(production ? [NoSchemaIntrospectionCustomRule] : [])]),
+    validationRules: Object.freeze([
+      ...armorRules,
+      NoNulCharacterRule,
+      ...(production ? [NoSchemaIntrospectionCustomRule] : []),
+    ]),
     suggestions: !production,
   });
 }
@@ -53,6 +57,35 @@ function reportAs(limit: string): Pick<NonNullable<ArmorConfig["maxDepth"]>, "pr
         context?.reportError(new GraphQLError(error.message.replace(/^Syntax Error: /, ""), { extensions: { code: "GRAPHQL_VALIDATION_FAILED", limit } })),
     ],
   };
+}
+
+const NUL = "\u0000";
+const NUL_MESSAGE = "strings must not contain the NUL character (U+0000): it cannot be stored";
+
+/**
+ * PostgreSQL text and jsonb cannot hold U+0000, so no input anywhere may carry it; refused here
+ * once instead of surfacing as a database error in whichever resolver meets it first.
+ */
+const NoNulCharacterRule: ValidationRule = (context) => ({
+  StringValue(node) {
+    if (node.value.includes(NUL)) context.reportError(new GraphQLError(NUL_MESSAGE, { nodes: node }));
+  },
+});
+
+/** The same refusal for variables, which validation never sees: a BAD_USER_INPUT error, or undefined. */
+export function refuseNulInVariables(variables: unknown): GraphQLError | undefined {
+  const pending: unknown[] = [variables];
+  while (pending.length > 0) {
+    const value = pending.pop();
+    if (typeof value === "string") {
+      if (value.includes(NUL)) return new GraphQLError(NUL_MESSAGE, { extensions: { code: "BAD_USER_INPUT" } });
+    } else if (Array.isArray(value)) {
+      pending.push(...value);
+    } else if (value !== null && typeof value === "object") {
+      for (const [key, item] of Object.entries(value)) pending.push(key, item);
+    }
+  }
+  return undefined;
 }
 
 const SUGGESTION = / ?Did you mean .+\?$/;

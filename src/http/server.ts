@@ -10,9 +10,11 @@ import { GraphQLError } from "graphql";
 import type { Disposable } from "graphql-ws";
 import type { Config } from "../config.js";
 import { createContext, type GraphqlContext, type GraphqlDeps } from "../graphql/context.js";
-import { graphqlLimits, type GraphqlLimits } from "../graphql/limits.js";
+import { graphqlLimits, refuseNulInVariables, type GraphqlLimits } from "../graphql/limits.js";
 import { buildGraphqlSchema } from "../graphql/schema.js";
 import type { Logger } from "../log/logger.js";
+import { createListener } from "../tls/http-listener.js";
+import { readHttpsCredentials } from "../tls/tls-files.js";
 import { createAccessGuard, openAccess, RATE_LIMITED, UNAUTHENTICATED } from "./access-guard.js";
 import { publicError } from "./graphql-errors.js";
 import { requestIdFrom } from "./request-id.js";
@@ -68,7 +70,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
 
   const app = express();
   app.disable("x-powered-by");
-  const httpServer = http.createServer(app);
+  const httpServer = createListener(app, await readHttpsCredentials(config));
 
   // Attached once listening: ws re-emits the HTTP server's errors (EADDRINUSE) as its own.
   let webSockets: Disposable | undefined;
@@ -92,9 +94,14 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
     stopOnTerminationSignals: false,
     formatError: (formatted, error) =>
       publicError(formatted, error, { requestId: requestScope.getStore()?.requestId ?? randomUUID(), limits, log }),
-    plugins: [ApolloServerPluginDrainHttpServer({ httpServer }), disposeWebSockets],
+    plugins: [ApolloServerPluginDrainHttpServer({ httpServer }), disposeWebSockets, refuseNulVariables],
   });
-  await apollo.start();
+  try {
+    await apollo.start();
+  } catch (error) {
+    await guard.close();
+    throw error;
+  }
 
   app.get("/healthz", (_req, res) => {
     res.json({ status: "ok" });
@@ -146,7 +153,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
   });
 
   const port = (httpServer.address() as AddressInfo).port;
-  const url = `http://${browsableHost(config.http.host)}:${port}${GRAPHQL_PATH}`;
+  const url = `${config.tls.https ? "https" : "http"}://${browsableHost(config.http.host)}:${port}${GRAPHQL_PATH}`;
   let closing: Promise<void> | undefined;
   return {
     url,
@@ -154,6 +161,18 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
     close: () => (closing ??= apollo.stop().finally(() => guard.close())),
   };
 }
+
+/** Variables are checked once the operation is known, where Apollo answers a thrown error with its status. */
+const refuseNulVariables: ApolloServerPlugin<GraphqlContext> = {
+  async requestDidStart() {
+    return {
+      async didResolveOperation({ request }) {
+        const refusal = refuseNulInVariables(request.variables);
+        if (refusal) throw new GraphQLError(refusal.message, { extensions: { ...refusal.extensions, http: { status: 400 } } });
+      },
+    };
+  },
+};
 
 /** Rethrows a refusal of the access guard with its HTTP status (and the headers that go with it). */
 function overHttp(error: unknown): never {
@@ -173,6 +192,7 @@ function overHttp(error: unknown): never {
 function bodyErrors(limits: GraphqlLimits, log: Logger): ErrorRequestHandler {
   return (error: { status?: unknown; type?: unknown; message?: unknown }, req, res, _next) => {
     const requestId = (res.locals.requestId as string | undefined) ?? requestIdFrom(req.headers);
+    res.setHeader("x-request-id", requestId);
     const status = typeof error.status === "number" && error.status >= 400 && error.status < 500 ? error.status : undefined;
     if (status === undefined) {
       const formatted = publicError({ message: String(error.message), extensions: { code: "INTERNAL_SERVER_ERROR" } }, error, { requestId, limits, log });

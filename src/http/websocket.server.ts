@@ -1,12 +1,10 @@
 import type http from "node:http";
 import {
   GraphQLError,
-  Kind,
   parse,
   specifiedRules,
   validate,
   type DocumentNode,
-  type GraphQLFormattedError,
   type GraphQLSchema,
 } from "graphql";
 import type { Disposable } from "graphql-ws";
@@ -14,7 +12,7 @@ import { useServer } from "graphql-ws/use/ws";
 import { WebSocketServer } from "ws";
 import type { Identity } from "../auth/identity.js";
 import { createContext, type GraphqlDeps } from "../graphql/context.js";
-import type { GraphqlLimits } from "../graphql/limits.js";
+import { refuseNulInVariables, type GraphqlLimits } from "../graphql/limits.js";
 import type { Logger } from "../log/logger.js";
 import { UNAUTHENTICATED, type AccessGuard } from "./access-guard.js";
 import { publicError } from "./graphql-errors.js";
@@ -51,7 +49,7 @@ export function serveGraphqlOverWebSocket(options: WebSocketOptions): Disposable
   const rules = [...specifiedRules, ...limits.validationRules];
   const wsServer = new WebSocketServer({ server: options.httpServer, path: options.path, maxPayload: options.maxPayload });
   const format = (errors: readonly GraphQLError[], requestId: string) =>
-    errors.map((error) => publicError(withApolloCode(error), error, { requestId, limits, log }));
+    errors.map((error) => publicError(error.toJSON(), error, { requestId, limits, log }));
 
   return useServer<Record<string, unknown>, Connection>(
     {
@@ -76,6 +74,8 @@ export function serveGraphqlOverWebSocket(options: WebSocketOptions): Disposable
           if (error instanceof GraphQLError) return [error];
           throw error;
         }
+        const nul = refuseNulInVariables(payload.variables);
+        if (nul) return [nul];
         let document: DocumentNode;
         try {
           document = parse(payload.query, limits.parseOptions);
@@ -98,26 +98,6 @@ export function serveGraphqlOverWebSocket(options: WebSocketOptions): Disposable
       onError: (ctx, _id, _payload, errors) => format(errors, ctx.extra.requestId!),
     },
     wsServer,
-  );
-}
-
-/**
- * An error as Apollo would format it over HTTP: a variable the client sent wrong is BAD_USER_INPUT,
- * anything else without a code INTERNAL_SERVER_ERROR (and so masked).
- */
-function withApolloCode(error: GraphQLError): GraphQLFormattedError {
-  const formatted = error.toJSON();
-  if (formatted.extensions?.code !== undefined) return formatted;
-  return { ...formatted, extensions: { ...formatted.extensions, code: isVariableError(error) ? "BAD_USER_INPUT" : "INTERNAL_SERVER_ERROR" } };
-}
-
-/** graphql-js's refusals of a variable's value, recognised the way Apollo does. */
-function isVariableError(error: GraphQLError): boolean {
-  const node = error.nodes?.length === 1 ? error.nodes[0] : undefined;
-  if (node?.kind !== Kind.VARIABLE_DEFINITION) return false;
-  const variable = `Variable "$${node.variable.name.value}"`;
-  return [" has invalid value", " got invalid value ", " of required type ", " of non-null type "].some((rest) =>
-    error.message.startsWith(variable + rest),
   );
 }
 

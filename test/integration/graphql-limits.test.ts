@@ -170,6 +170,28 @@ describe("query limits, over HTTP and WebSocket alike", () => {
     expect(await closed).toBe(1009);
   });
 
+  it("refuses the NUL character in literals and variables, which PostgreSQL cannot store", async () => {
+    const literal = '{ machines(filter: { search: "a\\u0000b" }) { totalCount } }';
+    const variable = "query ($search: String) { machines(filter: { search: $search }) { totalCount } }";
+    const nested = "query ($filter: MachineFilter) { machines(filter: $filter) { totalCount } }";
+    const message = "strings must not contain the NUL character (U+0000): it cannot be stored";
+    const attempts: [string, Record<string, unknown> | undefined, string][] = [
+      [literal, undefined, "GRAPHQL_VALIDATION_FAILED"],
+      [variable, { search: "a\u0000b" }, "BAD_USER_INPUT"],
+      [nested, { filter: { path: "x", search: "\u0000" } }, "BAD_USER_INPUT"],
+    ];
+    for (const [query, variables, code] of attempts) {
+      const caller = freshCaller();
+      const http = await overHttp(server, query, caller.headers, variables);
+      expect(http.status).toBe(400);
+      expect(http.body.errors).toMatchObject([{ message, extensions: { code } }]);
+      const ws = await overWebSocket(server, query, caller.headers, variables);
+      expect(ws.errors).toMatchObject([{ message, extensions: { code } }]);
+    }
+    // Other control characters are fine.
+    expect((await overHttp(server, variable, freshCaller().headers, { search: "a\u0001\u202eb" })).body).toEqual({ data: { machines: { totalCount: 0 } } });
+  });
+
   it("keeps field suggestions and introspection outside production", async () => {
     const caller = freshCaller();
     const http = await overHttp(server, "{ enterprises { nam } }", caller.headers);

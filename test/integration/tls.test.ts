@@ -265,6 +265,28 @@ describe("HTTPS for the hub", () => {
     }
   });
 
+  it("is what the hub serves GraphQL and health on when HTTPS_* are set", async () => {
+    const testDb = await createTestDatabase("https_hub");
+    const config = parseConfig({
+      NODE_ENV: "test",
+      DATABASE_URL: testDb.url,
+      PORT: "0",
+      SIMULATOR: "false",
+      LOG_LEVEL: "silent",
+      HTTPS_CERT_FILE: pki.server.cert,
+      HTTPS_KEY_FILE: pki.server.key,
+    });
+    const hub = await startHub({ config, roles: ["api"], log: createLogger("silent") });
+    try {
+      expect(hub.graphqlUrl).toMatch(/^https:\/\/127\.0\.0\.1:\d+\/graphql$/);
+      const health = await get(new URL("/healthz", hub.graphqlUrl).toString(), await readFile(pki.ca));
+      expect(health).toEqual({ status: 200, body: '{"status":"ok"}' });
+    } finally {
+      await hub.stop();
+      await testDb.drop();
+    }
+  });
+
   it("stays plain HTTP without a certificate", async () => {
     expect(await readHttpsCredentials(parseConfig({}))).toBeUndefined();
     const { port } = await listen(undefined);

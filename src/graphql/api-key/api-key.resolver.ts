@@ -2,6 +2,7 @@ import { Arg, Authorized, Ctx, ID, Mutation, Query, Resolver } from "type-graphq
 import { apiKeySpec, createApiKey, listApiKeys, revokeApiKey } from "../../auth/api-key.service.js";
 import type { SiteScope } from "../../auth/identity.js";
 import type { GraphqlContext } from "../context.js";
+import { parseDatabaseId } from "../relay/node.type.js";
 import { userError, userErrorsFromZod } from "../user-error.type.js";
 import { CreateApiKeyInput, CreateApiKeyPayload, RevokeApiKeyPayload } from "./api-key.input.js";
 import { ApiKey, toApiKey } from "./api-key.type.js";
@@ -37,10 +38,9 @@ export class ApiKeyResolver {
   @Authorized("apikey.manage")
   @Mutation(() => RevokeApiKeyPayload, { description: "Revokes the key; replicas stop accepting it within 10 seconds." })
   async revokeApiKey(@Arg("id", () => ID) id: string, @Ctx() ctx: GraphqlContext): Promise<RevokeApiKeyPayload> {
-    const dbId = /^[1-9]\d{0,9}$/.test(id) ? Number(id) : 0;
+    const dbId = parseDatabaseId(id);
     const notFound = { errors: [userError(["id"], "no API key has this id")] };
-    // Beyond int4 no row can match, and PostgreSQL would refuse the parameter outright.
-    if (!(dbId > 0 && dbId <= 2 ** 31 - 1)) return notFound;
+    if (dbId === undefined) return notFound;
     const existing = (await listApiKeys(ctx.database.db)).find((key) => key.id === dbId);
     if (!existing || !withinScope(ctx.identity.scope, existing.sites)) return notFound;
     const row = await revokeApiKey(ctx.database.db, dbId, ctx.identity.id);

@@ -15,6 +15,7 @@ import {
 import { secretBoxFor } from "../../secrets/secret-box.js";
 import { DeletePayload } from "../asset/asset.input.js";
 import type { GraphqlContext } from "../context.js";
+import { parseDatabaseId } from "../relay/node.type.js";
 import { userError, userErrorsFromZod } from "../user-error.type.js";
 import { CreateIntegrationInput, IntegrationPayload, UpdateIntegrationInput } from "./integration.input.js";
 import { Integration, toIntegration } from "./integration.type.js";
@@ -87,7 +88,7 @@ export class IntegrationResolver {
 
   /** Integrations outside the caller's sites are reported as absent, like unknown ids. */
   private async findVisible(ctx: GraphqlContext, id: string): Promise<IntegrationRow | undefined> {
-    const numeric = /^[1-9][0-9]{0,15}$/.test(id) ? Number(id) : undefined;
+    const numeric = parseDatabaseId(id);
     const row = numeric === undefined ? undefined : await getIntegration(ctx.database.db, numeric);
     return row && visible(ctx.identity.scope, row.site) ? row : undefined;
   }

@@ -14,7 +14,7 @@ export class QuarantineResolver {
   @Query(() => QuarantineConnection, { description: "Refused messages of the sites you may see, newest first." })
   async quarantine(@Args(() => QuarantineArgs) args: QuarantineArgs, @Ctx() ctx: GraphqlContext): Promise<QuarantineConnection> {
     const limit = pageSize(args.first);
-    const beforeId = args.after === undefined ? undefined : Number(decodeCursor(args.after));
+    const beforeId = args.after == null ? undefined : Number(decodeCursor(args.after));
     if (beforeId !== undefined && !Number.isSafeInteger(beforeId)) throw badInput("`after` is not a cursor this API handed out", "after");
     const { rows, totalCount } = await pageQuarantine(ctx.database.db, { reason: args.reason, topic: args.topic, sites: scopedSites(ctx.identity.scope) }, { beforeId, limit: limit + 1 });
     const page = pageOf(rows, limit, beforeId !== undefined, (row) => String(row.id), (cursor, row) =>

@@ -38,9 +38,22 @@ export function parseGlobalId(id: string, expected?: NodeTypeName): { type: Node
     return undefined;
   }
   const numeric = Number(decoded.id);
-  if (!(nodeTypes as readonly string[]).includes(decoded.type) || !Number.isSafeInteger(numeric) || numeric <= 0) return undefined;
+  if (!(nodeTypes as readonly string[]).includes(decoded.type) || !isDatabaseId(numeric)) return undefined;
   if (expected && decoded.type !== expected) return undefined;
   return { type: decoded.type as NodeTypeName, id: numeric };
+}
+
+const MAX_SERIAL = 2 ** 31 - 1;
+
+/** A value a serial (int4) primary key can hold; anything else names no row and would make PostgreSQL fail. */
+export function isDatabaseId(value: number): boolean {
+  return Number.isInteger(value) && value > 0 && value <= MAX_SERIAL;
+}
+
+/** A plain numeric id ("42") as given for API keys and integrations; undefined when it cannot name a row. */
+export function parseDatabaseId(id: string): number | undefined {
+  const numeric = /^[1-9][0-9]{0,9}$/.test(id) ? Number(id) : Number.NaN;
+  return isDatabaseId(numeric) ? numeric : undefined;
 }
 
 export function badInput(message: string, argument: string): GraphQLError {

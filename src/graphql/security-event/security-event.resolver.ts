@@ -27,7 +27,7 @@ export class SecurityEventResolver {
   @Query(() => SecurityEventConnection, { description: "The security event log, newest first." })
   async securityEvents(@Args(() => SecurityEventsArgs) args: SecurityEventsArgs, @Ctx() ctx: GraphqlContext): Promise<SecurityEventConnection> {
     const limit = pageSize(args.first);
-    const beforeId = args.after === undefined ? undefined : Number(decodeCursor(args.after));
+    const beforeId = args.after == null ? undefined : Number(decodeCursor(args.after));
     if (beforeId !== undefined && !Number.isSafeInteger(beforeId)) throw badInput("`after` is not a cursor this API handed out", "after");
     const rows = await pageSecurityEvents(ctx.database.db, { action: args.action, actor: args.actor }, { beforeId, limit: limit + 1 });
     const page = pageOf(rows, limit, beforeId !== undefined, (row) => String(row.id), (cursor, row) =>
