@@ -11,6 +11,7 @@ import { startHub, type Hub } from "../../src/hub.js";
 import { createLogger } from "../../src/log/logger.js";
 import type { QuarantineReason } from "../../src/telemetry/sample.js";
 import { createTestDatabase, type TestDatabase } from "../support/database.js";
+import { oneMachinePath, oneMachinePlant } from "../support/plant.js";
 import { connectPublisher, publishWindowed, sleep, waitUntil, type OutgoingMessage } from "../support/hub-process.js";
 import { TEST_MQTT_URL } from "../support/services.js";
 
@@ -22,38 +23,16 @@ import { TEST_MQTT_URL } from "../support/services.js";
 
 const suffix = randomBytes(4).toString("hex");
 const enterprise = `badin-${suffix}`;
-const machinePath = `${enterprise}/site-1/area-1/line-1/mixer-1`;
+const machinePath = oneMachinePath(enterprise, "mixer-1");
 const temperatureTopic = `${machinePath}/temperature`;
 const statusTopic = `${machinePath}/status`;
 const unboundTopic = `${machinePath}/vibration`;
 
-const plantYaml = [
-  `enterprise: ${enterprise}`,
-  "sites:",
-  "  - name: site-1",
-  "    areas:",
-  "      - name: area-1",
-  "        lines:",
-  "          - name: line-1",
-  "            machines:",
-  "              - name: mixer-1",
-  "                dataPoints:",
-  "                  - name: temperature",
-  "                    dataType: float",
-  "                    mqtt:",
-  `                      topic: ${temperatureTopic}`,
-  "                  - name: count",
-  "                    dataType: integer",
-  "                    mqtt:",
-  `                      topic: ${statusTopic}`,
-  "                      field: count",
-  "                  - name: running",
-  "                    dataType: boolean",
-  "                    mqtt:",
-  `                      topic: ${statusTopic}`,
-  "                      field: running",
-  "",
-].join("\n");
+const plantYaml = oneMachinePlant(enterprise, "mixer-1", [
+  { name: "temperature", dataType: "float", mqtt: { topic: temperatureTopic } },
+  { name: "count", dataType: "integer", mqtt: { topic: statusTopic, field: "count" } },
+  { name: "running", dataType: "boolean", mqtt: { topic: statusTopic, field: "running" } },
+]);
 
 /** Each kind of bad message, 125 of each: 1,000 messages, one quarantine row each. */
 const BAD_PER_KIND = 125;

@@ -5,6 +5,7 @@ import path from "node:path";
 import type { MqttClient } from "mqtt";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDatabase, type TestDatabase } from "../support/database.js";
+import { oneMachinePath, oneMachinePlant } from "../support/plant.js";
 import {
   connectPublisher,
   publishWindowed,
@@ -32,27 +33,10 @@ const MAX_PER_SECOND = 2_500;
 
 const suffix = randomBytes(4).toString("hex");
 const enterprise = `crash-${suffix}`;
-const machinePath = `${enterprise}/site-1/area-1/line-1/press-1`;
+const machinePath = oneMachinePath(enterprise, "press-1");
 const topic = `${machinePath}/temperature`;
 
-const plantYaml = [
-  `enterprise: ${enterprise}`,
-  "sites:",
-  "  - name: site-1",
-  "    areas:",
-  "      - name: area-1",
-  "        lines:",
-  "          - name: line-1",
-  "            machines:",
-  "              - name: press-1",
-  "                dataPoints:",
-  "                  - name: temperature",
-  "                    unit: degC",
-  "                    dataType: float",
-  "                    mqtt:",
-  `                      topic: ${topic}`,
-  "",
-].join("\n");
+const plantYaml = oneMachinePlant(enterprise, "press-1", [{ name: "temperature", unit: "degC", dataType: "float", mqtt: { topic } }]);
 
 describe("ingest survives kill -9", () => {
   let testDb: TestDatabase | undefined;

@@ -17,6 +17,7 @@ import type { RawReading } from "../../src/telemetry/sample.js";
 import { createListener } from "../../src/tls/http-listener.js";
 import { readDatabaseSsl, readHttpsCredentials, readMqttTls, type MqttTls } from "../../src/tls/tls-files.js";
 import { createTestDatabase, type TestDatabase } from "../support/database.js";
+import { oneMachinePath, oneMachinePlant } from "../support/plant.js";
 import { connectPublisher, sleep, waitUntil } from "../support/hub-process.js";
 import { startPrivateMosquitto, type PrivateMosquitto } from "../support/mosquitto.js";
 import { createTestPki, type TestPki } from "../support/pki.js";
@@ -137,24 +138,11 @@ describe("MQTT over TLS with client certificates", () => {
     it("ingests over TLS with the MQTT_* files in its configuration", async () => {
       testDb = await createTestDatabase("tls_hub");
       const enterprise = `tls-${suffix}`;
-      const topic = `${enterprise}/site-1/area-1/line-1/press-1/temperature`;
+      const topic = `${oneMachinePath(enterprise, "press-1")}/temperature`;
       const plantFile = path.join(pki.dir, "plant.yaml");
       await writeFile(
         plantFile,
-        [
-          `enterprise: ${enterprise}`,
-          "sites:",
-          "  - name: site-1",
-          "    areas:",
-          "      - name: area-1",
-          "        lines:",
-          "          - name: line-1",
-          "            machines:",
-          "              - name: press-1",
-          "                dataPoints:",
-          "                  - name: temperature",
-          "",
-        ].join("\n"),
+        oneMachinePlant(enterprise, "press-1", [{ name: "temperature" }]),
       );
       hub = await startHub({
         config: parseConfig({

@@ -1,0 +1,12 @@
+import { stringify } from "yaml";
+
+/** Where `oneMachinePlant` puts its machine. */
+export const oneMachinePath = (enterprise: string, machine: string) => `${enterprise}/site-1/area-1/line-1/${machine}`;
+
+/** A plant file with a single machine (site-1/area-1/line-1) and the given data points. */
+export function oneMachinePlant(enterprise: string, machine: string, dataPoints: Record<string, unknown>[]): string {
+  return stringify({
+    enterprise,
+    sites: [{ name: "site-1", areas: [{ name: "area-1", lines: [{ name: "line-1", machines: [{ name: machine, dataPoints }] }] }] }],
+  });
+}
