@@ -1,6 +1,5 @@
 import { execFile } from "node:child_process";
 import { createHash, randomUUID } from "node:crypto";
-import { Writable } from "node:stream";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApiKey, hasActiveAdminKey, listApiKeys, revokeApiKey, verifyApiKey } from "../../src/auth/api-key.service.js";
@@ -11,6 +10,7 @@ import { parseConfig } from "../../src/config.js";
 import type { Database } from "../../src/db/database.js";
 import { startHub, type Hub } from "../../src/hub.js";
 import { createLogger } from "../../src/log/logger.js";
+import { capturingLogger } from "../support/logger.js";
 import { createPgliteDatabase, createTestDatabase, type TestDatabase } from "../support/database.js";
 import { eventually, graphql, post } from "../support/graphql.js";
 import { REPO_ROOT } from "../support/hub-process.js";
@@ -181,17 +181,6 @@ describe("API keys", () => {
   });
 
   describe("first access", () => {
-    function capturingLogger() {
-      const lines: Record<string, unknown>[] = [];
-      const sink = new Writable({
-        write(chunk: Buffer, _encoding, done) {
-          lines.push(JSON.parse(chunk.toString()) as Record<string, unknown>);
-          done();
-        },
-      });
-      return { log: createLogger("info", sink), lines };
-    }
-
     it("the embedded demo issues one admin key, shown once in a warning, and never again", async () => {
       const database = await createPgliteDatabase();
       try {

@@ -1,5 +1,4 @@
 import path from "node:path";
-import { Writable } from "node:stream";
 import WebSocket from "ws";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { machineByPath } from "../../src/assets/asset.queries.js";
@@ -9,6 +8,7 @@ import type { Database } from "../../src/db/database.js";
 import { globalId } from "../../src/graphql/relay/node.type.js";
 import { startHttpServer, type HealthReport, type HttpServer } from "../../src/http/server.js";
 import { createLogger } from "../../src/log/logger.js";
+import { capturingLogger } from "../support/logger.js";
 import { createHubPubSub, type PubSubHandle } from "../../src/pubsub/pubsub.js";
 import { LatestValues } from "../../src/telemetry/latest-values.js";
 import { createPgliteDatabase, createTestDatabase, type TestDatabase } from "../support/database.js";
@@ -28,17 +28,6 @@ function closeOf(socket: WebSocket): Promise<[number, string]> {
   });
 }
 
-/** A logger whose lines the test can read. */
-function capturingLogger(): { log: ReturnType<typeof createLogger>; lines: Record<string, unknown>[] } {
-  const lines: Record<string, unknown>[] = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      lines.push(JSON.parse(chunk.toString()) as Record<string, unknown>);
-      done();
-    },
-  });
-  return { log: createLogger("info", sink), lines };
-}
 
 describe("HTTP server", () => {
   let testDb: TestDatabase;

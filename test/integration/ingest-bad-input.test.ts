@@ -2,13 +2,12 @@ import { randomBytes } from "node:crypto";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { Writable } from "node:stream";
 import type { MqttClient } from "mqtt";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseConfig } from "../../src/config.js";
 import { createApiKey } from "../../src/auth/api-key.service.js";
 import { startHub, type Hub } from "../../src/hub.js";
-import { createLogger } from "../../src/log/logger.js";
+import { capturingLogger, type LogLine } from "../support/logger.js";
 import type { QuarantineReason } from "../../src/telemetry/sample.js";
 import { createTestDatabase, type TestDatabase } from "../support/database.js";
 import { oneMachinePath, oneMachinePlant } from "../support/plant.js";
@@ -102,17 +101,6 @@ function buildMessages(seed: number, now: number): OutgoingMessage[] {
   return all.map((make) => make());
 }
 
-/** A logger that prints nothing but lets the test see when the subscription is in place. */
-function quietCapturingLogger() {
-  const messages: string[] = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      messages.push(String((JSON.parse(chunk.toString()) as { msg?: string }).msg));
-      done();
-    },
-  });
-  return { log: createLogger("info", sink), messages };
-}
 
 const SEED = Number.parseInt(process.env.BAD_INPUT_SEED ?? "", 10) || Math.floor(Math.random() * 2 ** 31);
 
@@ -121,7 +109,7 @@ describe("ingest with bad input mixed in", () => {
   let tmpDir: string | undefined;
   let hub: Hub | undefined;
   let publisher: MqttClient | undefined;
-  let logMessages: string[];
+  let logLines: LogLine[];
   let key: string;
 
   beforeAll(async () => {
@@ -129,8 +117,8 @@ describe("ingest with bad input mixed in", () => {
     tmpDir = await mkdtemp(path.join(os.tmpdir(), "plantgraph-bad-input-"));
     const plantFile = path.join(tmpDir, "plant.yaml");
     await writeFile(plantFile, plantYaml);
-    const { log, messages } = quietCapturingLogger();
-    logMessages = messages;
+    const { log, lines } = capturingLogger();
+    logLines = lines;
     hub = await startHub({
       config: parseConfig({
         NODE_ENV: "test",
@@ -182,9 +170,9 @@ describe("ingest with bad input mixed in", () => {
   }
 
   it(`stores 10,000 good readings and quarantines 1,000 bad ones (seed ${SEED})`, { timeout: 120_000 }, async () => {
-    await waitUntil(() => logMessages.includes("mqtt subscribed"), {
+    await waitUntil(() => logLines.some((l) => l.msg === "mqtt subscribed"), {
       timeoutMs: 10_000,
-      describe: () => `hub never subscribed; it logged: ${logMessages.join(" | ")}`,
+      describe: () => `hub never subscribed; it logged: ${logLines.map((l) => l.msg).join(" | ")}`,
     });
 
     const messages = buildMessages(SEED, Date.now());

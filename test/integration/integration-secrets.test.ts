@@ -1,5 +1,4 @@
 import { randomBytes } from "node:crypto";
-import { Writable } from "node:stream";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApiKey } from "../../src/auth/api-key.service.js";
@@ -15,7 +14,7 @@ import {
   rotateSecrets,
   updateIntegration,
 } from "../../src/integrations/integration.service.js";
-import { createLogger, type Logger } from "../../src/log/logger.js";
+import { capturingLogger } from "../support/logger.js";
 import { createSecretBox } from "../../src/secrets/secret-box.js";
 import { createTestDatabase, type TestDatabase } from "../support/database.js";
 import { post } from "../support/graphql.js";
@@ -25,17 +24,6 @@ const key = () => randomBytes(32).toString("base64");
 const [K0, K1, K2] = [key(), key(), key()];
 const cli = { actor: "cli" };
 
-/** A logger that keeps every line it writes, as written. */
-function capturingLogger(level: string): { log: Logger; lines: string[] } {
-  const lines: string[] = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      lines.push(chunk.toString());
-      done();
-    },
-  });
-  return { log: createLogger(level, sink), lines };
-}
 
 async function securityEvents(testDb: TestDatabase, action: string) {
   const { rows } = await testDb.database.query<{ actor: string; resource: string | null; detail: Record<string, unknown> }>(
@@ -47,7 +35,7 @@ async function securityEvents(testDb: TestDatabase, action: string) {
 
 describe("integration service against PostgreSQL", () => {
   let testDb: TestDatabase;
-  const { log, lines } = capturingLogger("info");
+  const { log, raw: lines } = capturingLogger("info");
 
   beforeAll(async () => {
     testDb = await createTestDatabase("integration_secrets");
@@ -174,7 +162,7 @@ describe("secrets grep over the real server", () => {
   let adminKey: string;
   let berlinKey: string;
   let viewerKey: string;
-  const { log, lines } = capturingLogger("trace");
+  const { log, raw: lines } = capturingLogger("trace");
   const box = createSecretBox(`k1:${K1}`);
   const responses: string[] = [];
   const plant = () => `s3cr3t-${randomBytes(12).toString("hex")}`;
