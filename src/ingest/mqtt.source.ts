@@ -88,7 +88,9 @@ export class MqttSource {
       ...(mqtt5 ? { properties: { sessionExpiryInterval: options.sessionExpirySeconds, receiveMaximum: options.receiveMaximum } } : {}),
       reconnectPeriod: 1_000,
       connectTimeout: 10_000,
-      resubscribe: true,
+      // We subscribe on every connect ourselves; mqtt.js's own resubscription would make our
+      // SUBACK bookkeeping see "already subscribed" (an empty grant) as a refusal.
+      resubscribe: false,
       ...(options.tls ? { ...options.tls, rejectUnauthorized: true } : {}),
     });
     this.client = client;

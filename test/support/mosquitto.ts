@@ -27,10 +27,10 @@ export interface MosquittoTls {
   keyfile: string;
 }
 
-export async function startPrivateMosquitto(options: { tls?: MosquittoTls } = {}): Promise<PrivateMosquitto> {
+export async function startPrivateMosquitto(options: { tls?: MosquittoTls; port?: number } = {}): Promise<PrivateMosquitto> {
   const { tls } = options;
   const dir = await mkdtemp(path.join(os.tmpdir(), "plantgraph-mosquitto-"));
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const config = path.join(dir, "mosquitto.conf");
   await writeFile(
     config,
