@@ -23,8 +23,8 @@ const MACHINES = Number(process.env.BENCH_MACHINES ?? 50);
 const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 30_000);
 const PUBLISHERS = Number(process.env.BENCH_PUBLISHERS ?? 2);
 const METRICS = 10;
-const WRITE_BATCH = 10_000;
-const WRITE_CONNECTIONS = 2;
+const WRITE_BATCH = Number(process.env.BENCH_WRITE_BATCH ?? 10_000);
+const WRITE_CONNECTIONS = Number(process.env.BENCH_WRITE_CONNECTIONS ?? 3);
 const READINGS = MESSAGES * METRICS;
 const log = createLogger(process.env.BENCH_LOG_LEVEL ?? "silent");
 
@@ -120,7 +120,7 @@ async function sqlCeiling(database: Database): Promise<number> {
 
 async function hubRate(url: string, database: Database): Promise<{ rate: number; writer: TelemetryWriter["stats"] }> {
   const bus = new Bus(log);
-  const writer = new TelemetryWriter(database, bus, log, { batchMax: WRITE_BATCH, flushMs: 20, concurrency: WRITE_CONNECTIONS });
+  const writer = new TelemetryWriter(database, bus, log, { batchMax: WRITE_BATCH, flushMs: 20, writeConnections: WRITE_CONNECTIONS });
   const source = new MqttSource({ url, clientId: `bench-hub-${process.pid}`, sessionExpirySeconds: 60, receiveMaximum: 65_535, log });
   const ingest = new IngestService(database, source, writer, log);
   await ingest.start();

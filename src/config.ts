@@ -51,6 +51,7 @@ const envFields = z.object({
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   TELEMETRY_BATCH_MAX: positiveInt(5_000, 60_000),
   TELEMETRY_FLUSH_MS: positiveInt(20, 10_000),
+  TELEMETRY_WRITE_CONNECTIONS: positiveInt(3, 8),
   MACHINE_OFFLINE_AFTER_SECONDS: positiveInt(60, 86_400),
   // People: OIDC bearer tokens.
   OIDC_ISSUER: optionalUrl(["https", "http"]),
@@ -114,7 +115,8 @@ export interface Config {
   /** Runs the simulated plant; on by default only when no broker is configured. */
   readonly simulator: boolean;
   readonly logLevel: string;
-  readonly telemetry: { readonly batchMax: number; readonly flushMs: number };
+  /** `writeConnections`: batches written at once on PostgreSQL (PGlite has one connection). */
+  readonly telemetry: { readonly batchMax: number; readonly flushMs: number; readonly writeConnections: number };
   readonly machineOfflineAfterSeconds: number;
   readonly oidc?: {
     readonly issuer: string;
@@ -181,7 +183,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     plantFile: e.PLANT_FILE,
     simulator: e.SIMULATOR ?? e.MQTT_URL === undefined,
     logLevel: e.LOG_LEVEL,
-    telemetry: Object.freeze({ batchMax: e.TELEMETRY_BATCH_MAX, flushMs: e.TELEMETRY_FLUSH_MS }),
+    telemetry: Object.freeze({ batchMax: e.TELEMETRY_BATCH_MAX, flushMs: e.TELEMETRY_FLUSH_MS, writeConnections: e.TELEMETRY_WRITE_CONNECTIONS }),
     machineOfflineAfterSeconds: e.MACHINE_OFFLINE_AFTER_SECONDS,
     oidc: e.OIDC_ISSUER
       ? Object.freeze({

@@ -74,7 +74,7 @@ export async function startHub({ config, roles, log }: StartHubOptions): Promise
       }
       bus = new Bus(log);
       // PGlite is one connection: a second concurrent batch would only queue behind the first.
-      parts.writer = new TelemetryWriter(database, bus, log, { ...config.telemetry, concurrency: database.kind === "postgres" ? 2 : 1 });
+      parts.writer = new TelemetryWriter(database, bus, log, { ...config.telemetry, writeConnections: database.kind === "postgres" ? config.telemetry.writeConnections : 1 });
       parts.source = new MqttSource({
         url: mqttUrl,
         clientId: config.mqtt.clientId,

@@ -82,7 +82,7 @@ export class TelemetryWriter {
     private readonly database: Database,
     private readonly bus: Bus,
     private readonly log: Logger,
-    private readonly options: { batchMax: number; flushMs: number; concurrency?: number },
+    private readonly options: { batchMax: number; flushMs: number; writeConnections?: number },
   ) {}
 
   write(request: WriteRequest): Promise<void> {
@@ -126,8 +126,8 @@ export class TelemetryWriter {
   private kick(): void {
     clearTimeout(this.timer);
     this.timer = undefined;
-    const concurrency = this.options.concurrency ?? 1;
-    while (this.queue.length > 0 && this.inFlight < concurrency) {
+    const connections = this.options.writeConnections ?? 1;
+    while (this.queue.length > 0 && this.inFlight < connections) {
       const batch = this.takeBatch();
       this.inFlight++;
       const written = this.writeWithRetry(batch);

@@ -73,7 +73,7 @@ describe.each(backends)("telemetry store on $name", ({ kind, concurrency, open }
   const writers: TelemetryWriter[] = [];
   function newWriter(options: { batchMax?: number; flushMs?: number } = {}) {
     const bus = new Bus(log);
-    const writer = new TelemetryWriter(database, bus, log, { batchMax: 1000, flushMs: 10, concurrency, ...options });
+    const writer = new TelemetryWriter(database, bus, log, { batchMax: 1000, flushMs: 10, writeConnections: concurrency, ...options });
     writers.push(writer);
     return { writer, bus };
   }

@@ -24,7 +24,7 @@ describe("parseConfig defaults", () => {
       plantFile: undefined,
       simulator: true,
       logLevel: "info",
-      telemetry: { batchMax: 5_000, flushMs: 20 },
+      telemetry: { batchMax: 5_000, flushMs: 20, writeConnections: 3 },
       machineOfflineAfterSeconds: 60,
       oidc: undefined,
       secretsKeys: undefined,
@@ -82,7 +82,7 @@ describe("parseConfig defaults", () => {
     expect(c.mqtt.clientId).toBe("hub-1.a_b");
     expect(c.http).toEqual({ host: "0.0.0.0", port: 0 });
     expect(c.logLevel).toBe("debug");
-    expect(c.telemetry).toEqual({ batchMax: 60_000, flushMs: 5 });
+    expect(c.telemetry).toEqual({ batchMax: 60_000, flushMs: 5, writeConnections: 3 });
     expect(c.machineOfflineAfterSeconds).toBe(300);
     expect(c.plantFile).toBe("plant.yaml");
   });
