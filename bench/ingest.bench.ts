@@ -72,6 +72,25 @@ async function publish(url: string, messages: Message[]): Promise<{ go(): void; 
   return { go: () => children.forEach((c) => c.send("go")), done };
 }
 
+/** With BENCH_PROFILE=<file>, a CPU profile of the hub's process while it ingests (open it in Chrome DevTools). */
+async function startProfiler(): Promise<{ stop(): Promise<void> } | undefined> {
+  const file = process.env.BENCH_PROFILE;
+  if (!file) return undefined;
+  const { Session } = await import("node:inspector/promises");
+  const { writeFile } = await import("node:fs/promises");
+  const session = new Session();
+  session.connect();
+  await session.post("Profiler.enable");
+  await session.post("Profiler.start");
+  return {
+    stop: async () => {
+      const { profile } = await session.post("Profiler.stop");
+      await writeFile(file, JSON.stringify(profile));
+      session.disconnect();
+    },
+  };
+}
+
 async function waitFor(condition: () => boolean, what: string, timeoutMs = 300_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!condition()) {
@@ -127,10 +146,12 @@ async function hubRate(url: string, database: Database): Promise<{ rate: number;
   await waitFor(() => source.status().state === "online", "the hub's MQTT connection", 10_000);
   await new Promise((r) => setTimeout(r, 300)); // let the subscription settle
   const publishers = await publish(url, benchMessages("bench"));
+  const profiler = await startProfiler();
   const started = performance.now();
   publishers.go();
   await waitFor(() => writer.stats.stored + writer.stats.quarantined >= READINGS, "the hub to store every reading");
   const seconds = (performance.now() - started) / 1000;
+  await profiler?.stop();
   await publishers.done;
   await ingest.stop();
   await writer.close();

@@ -13,6 +13,13 @@ interface Pending extends WriteRequest {
   reject(error: Error): void;
 }
 
+/** Requests written together, their rows gathered once. */
+interface Batch {
+  readonly waiting: Pending[];
+  readonly samples: Sample[];
+  readonly rejections: Rejection[];
+}
+
 export interface WriterStats {
   stored: number;
   duplicates: number;
@@ -144,17 +151,16 @@ export class TelemetryWriter {
     }
   }
 
-  private release(batch: Pending[], outcome: Error | undefined): void {
+  private release(batch: Batch, outcome: Error | undefined): void {
     if (outcome) {
-      for (const p of batch) p.reject(outcome);
+      for (const p of batch.waiting) p.reject(outcome);
       return;
     }
-    for (const p of batch) p.resolve();
-    const samples = batch.flatMap((p) => p.samples);
-    if (samples.length > 0) this.bus.emit("samplesStored", samples);
+    for (const p of batch.waiting) p.resolve();
+    if (batch.samples.length > 0) this.bus.emit("samplesStored", batch.samples);
   }
 
-  private takeBatch(): Pending[] {
+  private takeBatch(): Batch {
     let rows = 0;
     let count = 0;
     while (count < this.queue.length && (count === 0 || rows + rowsOf(this.queue[count]!) <= this.options.batchMax)) {
@@ -163,11 +169,12 @@ export class TelemetryWriter {
     }
     this.queuedRows -= rows;
     this.stats.pending = this.queuedRows;
-    return this.queue.splice(0, count);
+    const waiting = this.queue.splice(0, count);
+    return { waiting, samples: waiting.flatMap((p) => p.samples), rejections: waiting.flatMap((p) => p.rejections) };
   }
 
   /** Resolves with undefined once written, or with the error when closing gave up on it. */
-  private async writeWithRetry(batch: Pending[]): Promise<Error | undefined> {
+  private async writeWithRetry(batch: Batch): Promise<Error | undefined> {
     for (let attempt = 0; ; attempt++) {
       try {
         await this.writeBatch(batch);
@@ -175,17 +182,15 @@ export class TelemetryWriter {
       } catch (error) {
         this.stats.failedAttempts++;
         const delay = Math.min(RETRY_MAX_MS, RETRY_MIN_MS * 2 ** attempt);
-        this.log.error({ err: error, attempt, retryInMs: delay, rows: batch.reduce((n, p) => n + rowsOf(p), 0) }, "telemetry batch write failed; retrying");
+        this.log.error({ err: error, attempt, retryInMs: delay, rows: rowsOf(batch) }, "telemetry batch write failed; retrying");
         if (this.closed && attempt >= 2) return error as Error;
         await new Promise((resolve) => setTimeout(resolve, delay));
       }
     }
   }
 
-  private async writeBatch(batch: Pending[]): Promise<void> {
+  private async writeBatch({ samples, rejections }: Batch): Promise<void> {
     const started = performance.now();
-    const samples = batch.flatMap((p) => p.samples);
-    const rejections = batch.flatMap((p) => p.rejections);
     const params: unknown[] = [
       numberArray(samples, (s) => s.dataPointId),
       numberArray(samples, (s) => s.ts),
