@@ -1,9 +1,12 @@
 import "reflect-metadata";
+import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { Command, InvalidArgumentError, Option } from "commander";
-import { applyPlantFile, PlantFileRejected } from "./assets/plant-apply.js";
-import { apiKeySpec, createApiKey, listApiKeys, revokeApiKey, type ApiKeyRow } from "./auth/api-key.service.js";
-import { accessRoles, type AccessRole } from "./auth/identity.js";
+import { applyPlantText, PlantFileRejected } from "./assets/plant-apply.js";
+import { parsePlantFile } from "./assets/plant-file.js";
+import { apiKeySpec, createApiKey, keyWithinScope, listApiKeys, revokeApiKey, type ApiKeyRow } from "./auth/api-key.service.js";
+import { authorizeCli, cliIdentity, CliDenied, type CliCommand } from "./auth/cli-access.js";
+import { accessRoles, type AccessRole, type Identity } from "./auth/identity.js";
 import { allRoles, ConfigError, loadConfig, type Config, type Role } from "./config.js";
 import { openDatabase, type Database } from "./db/database.js";
 import type { Hub } from "./hub.js";
@@ -63,11 +66,11 @@ program
     const { config, log } = boot();
     const { createSecretBox, SecretBoxError } = await import("./secrets/secret-box.js");
     const { rotateSecrets } = await import("./integrations/integration.service.js");
-    await withDatabase(config, log, async (database) => {
+    await withAccess(config, log, "secrets rotate", async () => null, async (database, identity) => {
       try {
         if (!config.secretsKeys) throw new SecretBoxError("SECRETS_KEYS is not configured: nothing to rotate to", "keyring");
         const box = createSecretBox(config.secretsKeys);
-        const { activeKeyId, rotated, rotatedTotal, alreadyCurrent } = await rotateSecrets(database.db, box, { actor: "cli", log });
+        const { activeKeyId, rotated, rotatedTotal, alreadyCurrent } = await rotateSecrets(database.db, box, { actor: identity.id, log });
         const from = Object.entries(rotated).map(([keyId, count]) => `${count} from ${keyId}`).join(", ");
         console.log(`rotated ${rotatedTotal} integration(s) to key ${activeKeyId}${from ? ` (${from})` : ""}; ${alreadyCurrent} already used it`);
       } catch (error) {
@@ -84,9 +87,12 @@ program
   .option("--prune", "also delete machines and data points of the file's enterprise that it no longer lists")
   .action(async (file: string, options: { prune?: boolean }) => {
     const { config, log } = boot();
-    await withDatabase(config, log, async (database) => {
+    const text = await readFile(path.resolve(file), "utf8");
+    // Pruning may delete machines of any site of the enterprise, so it needs every site.
+    const sitesOf = async () => (options.prune ? null : plantSites(text));
+    await withAccess(config, log, "apply", sitesOf, async (database) => {
       try {
-        const { created, updated, unchanged, deleted } = await applyPlantFile(database, path.resolve(file), log, { prune: options.prune });
+        const { created, updated, unchanged, deleted } = await applyPlantText(database, text, path.basename(file), log, { prune: options.prune });
         if (created + updated + deleted > 0) await announceAssetsChanged(config);
         console.log(`applied ${path.basename(file)}: ${created} created, ${updated} updated, ${unchanged} unchanged, ${deleted} deleted`);
       } catch (error) {
@@ -120,8 +126,8 @@ keys
   .option("--expires <date>", "ISO 8601 date or time when the key stops working (default: never)", parseDate)
   .action(async (options: { name: string; role: AccessRole; sites?: string[]; expires?: Date }) => {
     const { config, log } = boot();
-    await withDatabase(config, log, async (database) => {
-      const spec = { name: options.name, role: options.role, sites: options.sites ?? null, expiresAt: options.expires, createdBy: "cli" };
+    await withAccess(config, log, "keys create", async () => options.sites ?? null, async (database, identity) => {
+      const spec = { name: options.name, role: options.role, sites: options.sites ?? null, expiresAt: options.expires, createdBy: identity.id };
       const parsed = apiKeySpec.safeParse(spec);
       if (!parsed.success) {
         console.error(parsed.error.issues.map((i) => `${cliOptionOf(i.path, spec)}: ${i.message}`).join("\n"));
@@ -139,8 +145,9 @@ keys
   .description("list API keys (never their secrets)")
   .action(async () => {
     const { config, log } = boot();
-    await withDatabase(config, log, async (database) => {
-      console.log(apiKeyTable(await listApiKeys(database.db), new Date()));
+    await withAccess(config, log, "keys list", async () => [], async (database, identity) => {
+      const visible = (await listApiKeys(database.db)).filter((row) => keyWithinScope(identity.scope, row.sites));
+      console.log(apiKeyTable(visible, new Date()));
     });
   });
 
@@ -149,8 +156,10 @@ keys
   .description("revoke an API key at once (running hubs stop accepting it within 10 seconds)")
   .action(async (id: string) => {
     const { config, log } = boot();
-    await withDatabase(config, log, async (database) => {
-      const row = /^[1-9]\d{0,9}$/.test(id) && Number(id) <= 2 ** 31 - 1 ? await revokeApiKey(database.db, Number(id), "cli") : undefined;
+    const keyId = /^[1-9]\d{0,9}$/.test(id) && Number(id) <= 2 ** 31 - 1 ? Number(id) : undefined;
+    const sitesOf = async (database: Database) => (await listApiKeys(database.db)).find((row) => row.id === keyId)?.sites ?? null;
+    await withAccess(config, log, "keys revoke", sitesOf, async (database, identity) => {
+      const row = keyId === undefined ? undefined : await revokeApiKey(database.db, keyId, identity.id);
       if (!row) {
         console.error(`no API key has id ${id}`);
         process.exitCode = EXIT_FAILURE;
@@ -223,6 +232,36 @@ async function withDatabase(config: Config, log: Logger, work: (database: Databa
   } finally {
     await database?.close().catch((error: unknown) => log.error({ err: error }, "closing the database failed"));
   }
+}
+
+/**
+ * Runs a data command as the CLI's identity (PLANTGRAPH_API_KEY), after checking the command's
+ * permission and the sites it touches against the same matrix GraphQL enforces.
+ */
+async function withAccess(
+  config: Config,
+  log: Logger,
+  command: CliCommand,
+  sitesOf: (database: Database) => Promise<readonly string[] | null>,
+  work: (database: Database, identity: Identity) => Promise<void>,
+): Promise<void> {
+  await withDatabase(config, log, async (database) => {
+    try {
+      const identity = await cliIdentity(database, config.cliApiKey);
+      await authorizeCli(database, identity, command, await sitesOf(database));
+      await work(database, identity);
+    } catch (error) {
+      if (!(error instanceof CliDenied)) throw error;
+      console.error(error.message);
+      process.exitCode = EXIT_FAILURE;
+    }
+  });
+}
+
+/** The "enterprise/site" paths a plant file declares; none for a file that does not parse (apply rejects it). */
+function plantSites(text: string): string[] {
+  const parsed = parsePlantFile(text);
+  return parsed.ok ? parsed.plant.sites.map((site) => `${parsed.plant.enterprise}/${site.name}`) : [];
 }
 
 /** Running hubs reload their bindings; only reaches other processes when Redis is configured. */

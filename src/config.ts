@@ -74,6 +74,8 @@ const envFields = z.object({
   GRAPHQL_MAX_DIRECTIVES: positiveInt(10, 1_000),
   GRAPHQL_MAX_TOKENS: positiveInt(2_000, 100_000),
   RATE_LIMIT_PER_MINUTE: positiveInt(1_200, 1_000_000),
+  // The CLI's identity for commands that change or reveal data.
+  PLANTGRAPH_API_KEY: z.string().min(1).optional(),
   // Transport security.
   HTTPS_CERT_FILE: z.string().min(1).optional(),
   HTTPS_KEY_FILE: z.string().min(1).optional(),
@@ -127,6 +129,8 @@ export interface Config {
     readonly sitesClaim: string;
     readonly clockSkewSeconds: number;
   };
+  /** The API key the CLI acts with (PLANTGRAPH_API_KEY). */
+  readonly cliApiKey?: string;
   /** Raw keyring text; parsed by the secret box, which owns its format's meaning. */
   readonly secretsKeys?: string;
   readonly graphqlLimits: {
@@ -152,7 +156,7 @@ export class ConfigError extends Error {
 }
 
 /** Variables whose values are key material: an error names them but never repeats them. */
-const secretVariables = new Set(["SECRETS_KEYS"]);
+const secretVariables = new Set(["SECRETS_KEYS", "PLANTGRAPH_API_KEY"]);
 
 export function parseConfig(env: Record<string, string | undefined>): Config {
   // `PORT=` in an env file means "not set", not port 0.
@@ -195,6 +199,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
           clockSkewSeconds: e.OIDC_CLOCK_SKEW_SECONDS,
         })
       : undefined,
+    cliApiKey: e.PLANTGRAPH_API_KEY,
     secretsKeys: e.SECRETS_KEYS,
     graphqlLimits: Object.freeze({
       maxDepth: e.GRAPHQL_MAX_DEPTH,

@@ -4,7 +4,7 @@ import { z } from "zod";
 import { apiKeys } from "../../schema/db/security.js";
 import type { DbOrTx } from "../db/database.js";
 import { AuthenticationError } from "./authentication.js";
-import { accessRoles, allSites, type Identity } from "./identity.js";
+import { accessRoles, allSites, type Identity, type SiteScope } from "./identity.js";
 import { recordSecurityEvent } from "./security-events.js";
 
 /**
@@ -140,4 +140,12 @@ function randomPrefix(): string {
     }
   }
   return prefix;
+}
+
+/**
+ * An admin limited to some sites manages only keys limited to those sites: anything wider would
+ * hand out more than the admin holds.
+ */
+export function keyWithinScope(scope: SiteScope, sites: readonly string[] | null): boolean {
+  return scope.all || (sites !== null && sites.every((site) => scope.sites.includes(site)));
 }

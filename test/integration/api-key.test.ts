@@ -284,8 +284,16 @@ describe("API keys", () => {
 
   describe("the CLI", () => {
     const cli = promisify(execFile);
+    let cliKey: { key: string; id: number };
+    beforeAll(async () => {
+      const { key, row } = await createApiKey(db, { name: "cli admin", role: "admin", sites: null, createdBy: "test" });
+      cliKey = { key, id: row.id };
+    });
     const run = (...args: string[]) =>
-      cli(process.execPath, ["bin/plantgraph.js", "keys", ...args], { cwd: REPO_ROOT, env: { ...process.env, DATABASE_URL: testDb.url, LOG_LEVEL: "silent" } });
+      cli(process.execPath, ["bin/plantgraph.js", "keys", ...args], {
+        cwd: REPO_ROOT,
+        env: { ...process.env, DATABASE_URL: testDb.url, LOG_LEVEL: "silent", PLANTGRAPH_API_KEY: cliKey.key },
+      });
 
     it("creates a key it prints once, lists keys without secrets, and revokes", async () => {
       const created = await run("create", "--name", "cli gateway", "--role", "technician", "--sites", "acme/plant-1,acme/plant-2", "--expires", "2099-01-01");
@@ -295,7 +303,7 @@ describe("API keys", () => {
       const identity = await verifyApiKey(db, keyLine!);
       expect(identity).toMatchObject({ name: "cli gateway", role: "technician", scope: { all: false, sites: ["acme/plant-1", "acme/plant-2"] } });
       const id = identity.id.slice("key:".length);
-      expect((await listApiKeys(db)).find((k) => String(k.id) === id)).toMatchObject({ createdBy: "cli", expiresAt: new Date("2099-01-01T00:00:00Z") });
+      expect((await listApiKeys(db)).find((k) => String(k.id) === id)).toMatchObject({ createdBy: `key:${cliKey.id}`, expiresAt: new Date("2099-01-01T00:00:00Z") });
 
       const listed = await run("list");
       const row = listed.stdout.split("\n").find((line) => line.startsWith(`${id} `));

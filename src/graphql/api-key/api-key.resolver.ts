@@ -1,26 +1,17 @@
 import { Arg, Authorized, Ctx, ID, Mutation, Query, Resolver } from "type-graphql";
-import { apiKeySpec, createApiKey, listApiKeys, revokeApiKey } from "../../auth/api-key.service.js";
-import type { SiteScope } from "../../auth/identity.js";
+import { apiKeySpec, createApiKey, keyWithinScope, listApiKeys, revokeApiKey } from "../../auth/api-key.service.js";
 import type { GraphqlContext } from "../context.js";
 import { parseDatabaseId } from "../relay/node.type.js";
 import { userError, userErrorsFromZod } from "../user-error.type.js";
 import { CreateApiKeyInput, CreateApiKeyPayload, RevokeApiKeyPayload } from "./api-key.input.js";
 import { ApiKey, toApiKey } from "./api-key.type.js";
 
-/**
- * An admin limited to some sites manages only keys limited to those sites: anything wider would
- * hand out more than the admin holds.
- */
-function withinScope(scope: SiteScope, sites: readonly string[] | null): boolean {
-  return scope.all || (sites !== null && sites.every((site) => scope.sites.includes(site)));
-}
-
 @Resolver()
 export class ApiKeyResolver {
   @Authorized("apikey.manage")
   @Query(() => [ApiKey], { description: "API keys within your sites, revoked and expired ones included; never their secrets." })
   async apiKeys(@Ctx() ctx: GraphqlContext): Promise<ApiKey[]> {
-    return (await listApiKeys(ctx.database.db)).filter((row) => withinScope(ctx.identity.scope, row.sites)).map(toApiKey);
+    return (await listApiKeys(ctx.database.db)).filter((row) => keyWithinScope(ctx.identity.scope, row.sites)).map(toApiKey);
   }
 
   @Authorized("apikey.manage")
@@ -28,7 +19,7 @@ export class ApiKeyResolver {
   async createApiKey(@Arg("input", () => CreateApiKeyInput) input: CreateApiKeyInput, @Ctx() ctx: GraphqlContext): Promise<CreateApiKeyPayload> {
     const parsed = apiKeySpec.safeParse({ ...input, sites: input.sites ?? null, expiresAt: input.expiresAt ?? undefined, createdBy: ctx.identity.id });
     if (!parsed.success) return { errors: userErrorsFromZod(parsed.error) };
-    if (!withinScope(ctx.identity.scope, parsed.data.sites)) {
+    if (!keyWithinScope(ctx.identity.scope, parsed.data.sites)) {
       return { errors: [userError(["input", "sites"], "a key may reach only sites you can reach yourself")] };
     }
     const { key, row } = await createApiKey(ctx.database.db, parsed.data);
@@ -42,7 +33,7 @@ export class ApiKeyResolver {
     const notFound = { errors: [userError(["id"], "no API key has this id")] };
     if (dbId === undefined) return notFound;
     const existing = (await listApiKeys(ctx.database.db)).find((key) => key.id === dbId);
-    if (!existing || !withinScope(ctx.identity.scope, existing.sites)) return notFound;
+    if (!existing || !keyWithinScope(ctx.identity.scope, existing.sites)) return notFound;
     const row = await revokeApiKey(ctx.database.db, dbId, ctx.identity.id);
     if (!row) return notFound;
     return { apiKey: toApiKey(row), errors: [] };
