@@ -17,34 +17,42 @@ const STORED_PAYLOAD_LIMIT = 4_096;
 /** Source timestamps further than this from the receive time are not believed. */
 const MAX_CLOCK_SKEW_MS = 24 * 3_600_000;
 
-type Extracted = { ok: true; value: unknown; ts: unknown; quality: unknown } | { ok: false; reason: QuarantineReason; detail: string };
+type Problem = { reason: QuarantineReason; detail: string };
+type Extracted = { ok: true; value: unknown } | ({ ok: false } & Problem);
 
 /** Payload formats, chosen by what the JSON parses to. */
 interface PayloadFormat {
   readonly name: string;
   matches(parsed: unknown): boolean;
+  /** The message's timestamp and quality, shared by every value in it. */
+  envelope(parsed: unknown): { ts: unknown; quality: unknown };
   extract(parsed: unknown, binding: Binding): Extracted;
 }
 
 const barePayload: PayloadFormat = {
   name: "bare value",
   matches: (parsed) => typeof parsed === "number" || typeof parsed === "boolean",
+  envelope: () => ({ ts: undefined, quality: undefined }),
   extract: (parsed, binding) =>
     binding.field === undefined
-      ? { ok: true, value: parsed, ts: undefined, quality: undefined }
+      ? { ok: true, value: parsed }
       : { ok: false, reason: "missing_value", detail: `expected a JSON object with field "${binding.field}", got a bare value` },
 };
 
 const objectPayload: PayloadFormat = {
   name: "JSON object",
   matches: (parsed) => typeof parsed === "object" && parsed !== null && !Array.isArray(parsed),
+  envelope: (parsed) => {
+    const object = parsed as Record<string, unknown>;
+    return { ts: object.ts ?? object.timestamp, quality: object.quality };
+  },
   extract: (parsed, binding) => {
     const object = parsed as Record<string, unknown>;
     const field = binding.field ?? "value";
     if (!Object.hasOwn(object, field) || object[field] === null) {
       return { ok: false, reason: "missing_value", detail: `field "${field}" is missing` };
     }
-    return { ok: true, value: object[field], ts: object.ts ?? object.timestamp, quality: object.quality };
+    return { ok: true, value: object[field] };
   },
 };
 
@@ -64,28 +72,29 @@ export function normalize(raw: RawReading, bindings: readonly Binding[]): Normal
   if (!format) {
     return reject(raw, "malformed_payload", `expected a number, a boolean or a JSON object, got ${describe(parsed)}`);
   }
+  // Parsed once per message, not once per metric in it: the hot path's multi-metric messages.
+  const envelope = format.envelope(parsed);
+  const ts = parseTimestamp(envelope.ts, raw.receivedAt);
+  const quality = parseQuality(envelope.quality);
+  const envelopeProblem: Problem | undefined =
+    ts === undefined
+      ? { reason: "bad_timestamp", detail: `unusable timestamp ${describe(envelope.ts)}` }
+      : quality === undefined
+        ? { reason: "malformed_payload", detail: `quality must be good, uncertain, bad or a Sparkplug code, got ${describe(envelope.quality)}` }
+        : undefined;
   const result: Normalized = { samples: [], rejections: [] };
   for (const binding of bindings) {
-    const sample = toSample(raw, binding, format.extract(parsed, binding));
-    if ("reason" in sample) result.rejections.push(rejection(raw, sample.reason, `${binding.metric}: ${sample.detail}`, binding.dataPointId));
-    else result.samples.push(sample);
+    const extracted = format.extract(parsed, binding);
+    const value = extracted.ok ? coerceValue(extracted.value, binding.dataType) : undefined;
+    const problem: Problem | undefined = !extracted.ok
+      ? extracted
+      : value === undefined
+        ? { reason: "wrong_type", detail: `expected ${binding.dataType}, got ${describe(extracted.value)}` }
+        : envelopeProblem;
+    if (problem) result.rejections.push(rejection(raw, problem.reason, `${binding.metric}: ${problem.detail}`, binding.dataPointId));
+    else result.samples.push({ dataPointId: binding.dataPointId, machineId: binding.machineId, metric: binding.metric, ts: ts!, value: value!, quality: quality! });
   }
   return result;
-}
-
-function toSample(raw: RawReading, binding: Binding, extracted: Extracted): Sample | { reason: QuarantineReason; detail: string } {
-  if (!extracted.ok) return extracted;
-  const value = coerceValue(extracted.value, binding.dataType);
-  if (value === undefined) {
-    return { reason: "wrong_type", detail: `expected ${binding.dataType}, got ${describe(extracted.value)}` };
-  }
-  const ts = parseTimestamp(extracted.ts, raw.receivedAt);
-  if (ts === undefined) return { reason: "bad_timestamp", detail: `unusable timestamp ${describe(extracted.ts)}` };
-  const quality = parseQuality(extracted.quality);
-  if (quality === undefined) {
-    return { reason: "malformed_payload", detail: `quality must be good, uncertain, bad or a Sparkplug code, got ${describe(extracted.quality)}` };
-  }
-  return { dataPointId: binding.dataPointId, machineId: binding.machineId, metric: binding.metric, ts, value, quality };
 }
 
 function coerceValue(value: unknown, dataType: DataType): number | undefined {
