@@ -4,6 +4,7 @@ import mqtt from "mqtt";
 import { applyPlant } from "../src/assets/plant-apply.js";
 import type { PlantSpec } from "../src/assets/plant-file.js";
 import { Bus } from "../src/bus/bus.js";
+import { parseConfig } from "../src/config.js";
 import type { Database } from "../src/db/database.js";
 import { IngestService } from "../src/ingest/ingest.service.js";
 import { MqttSource } from "../src/ingest/mqtt.source.js";
@@ -27,8 +28,11 @@ const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 20_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const PUBLISHERS = Number(process.env.BENCH_PUBLISHERS ?? 2);
 const METRICS = 10;
-const WRITE_BATCH = Number(process.env.BENCH_WRITE_BATCH ?? 10_000);
-const WRITE_CONNECTIONS = Number(process.env.BENCH_WRITE_CONNECTIONS ?? 3);
+/** The hub's own defaults unless overridden: the bench measures what a deployment gets. */
+const shipped = parseConfig({}).telemetry;
+const WRITE_BATCH = Number(process.env.BENCH_WRITE_BATCH ?? shipped.batchMax);
+const WRITE_CONNECTIONS = Number(process.env.BENCH_WRITE_CONNECTIONS ?? shipped.writeConnections);
+const FLUSH_MS = shipped.flushMs;
 const READINGS = MESSAGES * METRICS;
 const log = createLogger(process.env.BENCH_LOG_LEVEL ?? "silent");
 
@@ -152,7 +156,7 @@ interface BenchHub {
 /** The hub's ingest path, started once; each round publishes new readings and times their storing. */
 async function startBenchHub(url: string, database: Database): Promise<BenchHub> {
   const bus = new Bus(log);
-  const writer = new TelemetryWriter(database, bus, log, { batchMax: WRITE_BATCH, flushMs: 20, writeConnections: WRITE_CONNECTIONS });
+  const writer = new TelemetryWriter(database, bus, log, { batchMax: WRITE_BATCH, flushMs: FLUSH_MS, writeConnections: WRITE_CONNECTIONS });
   const source = new MqttSource({ url, clientId: `bench-hub-${process.pid}`, sessionExpirySeconds: 60, receiveMaximum: 65_535, log });
   const ingest = new IngestService(database, source, writer, log);
   await ingest.start();

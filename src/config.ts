@@ -49,7 +49,7 @@ const envFields = z.object({
   PLANT_FILE: z.string().min(1).optional(),
   SIMULATOR: booleanFlag.optional(),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
-  TELEMETRY_BATCH_MAX: positiveInt(5_000, 60_000),
+  TELEMETRY_BATCH_MAX: positiveInt(10_000, 60_000),
   TELEMETRY_FLUSH_MS: positiveInt(20, 10_000),
   TELEMETRY_WRITE_CONNECTIONS: positiveInt(3, 8),
   MACHINE_OFFLINE_AFTER_SECONDS: positiveInt(60, 86_400),

@@ -24,7 +24,7 @@ describe("parseConfig defaults", () => {
       plantFile: undefined,
       simulator: true,
       logLevel: "info",
-      telemetry: { batchMax: 5_000, flushMs: 20, writeConnections: 3 },
+      telemetry: { batchMax: 10_000, flushMs: 20, writeConnections: 3 },
       machineOfflineAfterSeconds: 60,
       oidc: undefined,
       secretsKeys: undefined,
