@@ -10,6 +10,7 @@ import { createOperationRateLimiter } from "./rate-limit.js";
 
 export const UNAUTHENTICATED = "UNAUTHENTICATED";
 export const RATE_LIMITED = "RATE_LIMITED";
+export const FAILED_SIGN_INS_PER_MINUTE = 20;
 
 /**
  * Who may run GraphQL operations and how often, the same for HTTP requests and WebSocket
@@ -17,8 +18,11 @@ export const RATE_LIMITED = "RATE_LIMITED";
  * deliver them (HTTP status, WebSocket close or error message).
  */
 export interface AccessGuard {
-  /** The caller's identity, or a GraphQLError UNAUTHENTICATED carrying the authenticator's safe message. */
-  authenticate(authorization: string | undefined, requestId: string): Promise<Identity>;
+  /**
+   * The caller's identity, or a GraphQLError UNAUTHENTICATED carrying the authenticator's safe
+   * message; RATE_LIMITED once `client` (its address) failed too often this minute.
+   */
+  authenticate(authorization: string | undefined, requestId: string, client: string): Promise<Identity>;
   /** Counts one operation for the identity, or throws a GraphQLError RATE_LIMITED with `retryAfterSeconds`. */
   admit(identity: Identity, requestId: string): Promise<void>;
   close(): Promise<void>;
@@ -42,6 +46,9 @@ export async function createAccessGuard(options: {
   const limiter = await createOperationRateLimiter({ perMinute, redisUrl: config.redisUrl, log });
   // A client hammering past its limit would otherwise write a security event per request.
   const eventsPerIdentity = new RateLimiterMemory({ points: 1, duration: 60 });
+  // Failed sign-ins per client address: beyond this, attempts are refused before they reach the
+  // authenticator, so guessing costs the guesser and a flood writes no more auth.failed rows.
+  const failedSignIns = new RateLimiterMemory({ points: FAILED_SIGN_INS_PER_MINUTE, duration: 60 });
 
   const recordExceeded = async (identity: Identity, retryAfterSeconds: number, requestId: string) => {
     const first = await eventsPerIdentity.consume(identity.id).then(
@@ -59,12 +66,20 @@ export async function createAccessGuard(options: {
   };
 
   return {
-    async authenticate(authorization, requestId) {
+    async authenticate(authorization, requestId, client) {
+      const failures = await failedSignIns.get(client);
+      if (failures && failures.consumedPoints >= FAILED_SIGN_INS_PER_MINUTE) {
+        const retryAfterSeconds = Math.ceil(failures.msBeforeNext / 1000);
+        throw new GraphQLError(`too many failed sign-ins from this address; retry in ${retryAfterSeconds} s`, {
+          extensions: { code: RATE_LIMITED, retryAfterSeconds },
+        });
+      }
       try {
         return await authenticator.authenticate(authorization, { requestId });
       } catch (error) {
-        if (error instanceof AuthenticationError) throw new GraphQLError(error.message, { extensions: { code: UNAUTHENTICATED } });
-        throw error;
+        if (!(error instanceof AuthenticationError)) throw error;
+        await failedSignIns.consume(client).catch(() => {});
+        throw new GraphQLError(error.message, { extensions: { code: UNAUTHENTICATED } });
       }
     },
     async admit(identity, requestId) {

@@ -126,7 +126,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
     expressMiddleware(apollo, {
       context: async ({ req, res }) => {
         const requestId = res.locals.requestId as string;
-        const identity = await guard.authenticate(req.headers.authorization, requestId).catch(overHttp);
+        const identity = await guard.authenticate(req.headers.authorization, requestId, req.socket.remoteAddress ?? "unknown").catch(overHttp);
         await guard.admit(identity, requestId).catch(overHttp);
         return createContext(deps, requestId, identity);
       },

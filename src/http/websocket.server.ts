@@ -14,7 +14,7 @@ import type { Identity } from "../auth/identity.js";
 import { createContext, type GraphqlDeps } from "../graphql/context.js";
 import { refuseNulInVariables, type GraphqlLimits } from "../graphql/limits.js";
 import type { Logger } from "../log/logger.js";
-import { UNAUTHENTICATED, type AccessGuard } from "./access-guard.js";
+import { RATE_LIMITED, UNAUTHENTICATED, type AccessGuard } from "./access-guard.js";
 import { publicError } from "./graphql-errors.js";
 import { requestIdFrom } from "./request-id.js";
 
@@ -58,9 +58,11 @@ export function serveGraphqlOverWebSocket(options: WebSocketOptions): Disposable
         const requestId = requestIdFrom(ctx.extra.request.headers);
         const given = ctx.connectionParams?.authorization ?? ctx.connectionParams?.Authorization;
         try {
-          ctx.extra.identity = await guard.authenticate(typeof given === "string" ? given : undefined, requestId);
+          const client = ctx.extra.request.socket.remoteAddress ?? "unknown";
+          ctx.extra.identity = await guard.authenticate(typeof given === "string" ? given : undefined, requestId, client);
         } catch (error) {
-          if (error instanceof GraphQLError && error.extensions.code === UNAUTHENTICATED) return false;
+          const code = error instanceof GraphQLError ? error.extensions.code : undefined;
+          if (code === UNAUTHENTICATED || code === RATE_LIMITED) return false;
           throw error;
         }
         ctx.extra.requestId = requestId;

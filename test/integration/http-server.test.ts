@@ -13,6 +13,8 @@ import { createHubPubSub, type PubSubHandle } from "../../src/pubsub/pubsub.js";
 import { LatestValues } from "../../src/telemetry/latest-values.js";
 import { createPgliteDatabase, createTestDatabase, type TestDatabase } from "../support/database.js";
 import { firstResults, post, wsClient } from "../support/graphql.js";
+import type { Authenticator } from "../../src/auth/authentication.js";
+import { FAILED_SIGN_INS_PER_MINUTE } from "../../src/http/access-guard.js";
 import { bearer, testIdentity, tokenAuthenticator } from "../support/test-authenticator.js";
 
 const FILLER = "demo/plant-1/production/packaging/filler-1";
@@ -251,6 +253,44 @@ describe("HTTP server in production, with its database gone", () => {
     const response = await fetch(`http://127.0.0.1:${server.port}/readyz`);
     expect(response.status).toBe(503);
     expect(await response.json()).toEqual({ status: "not_ready", checks: { database: { ok: false, detail: "closed" } } });
+  });
+});
+
+describe("failed sign-ins", () => {
+  it(`refuses an address with 429 after ${FAILED_SIGN_INS_PER_MINUTE} failures a minute, before asking the authenticator`, async () => {
+    const database = await createPgliteDatabase();
+    const config = parseConfig({ NODE_ENV: "test", PORT: "0" });
+    const log = createLogger("silent");
+    let asked = 0;
+    const counting: Authenticator = {
+      authenticate: (header, meta) => {
+        asked++;
+        return authenticator.authenticate(header, meta);
+      },
+    };
+    const server = await startHttpServer({
+      config,
+      deps: { config, database, pubsub: createHubPubSub().pubsub, latest: new LatestValues(database, undefined), log, authenticator: counting },
+      health: async () => ({}),
+      log,
+    });
+    try {
+      const attempt = () => post(server.url, { query: "{ enterprises { name } }" }, bearer("guess"));
+      for (let i = 0; i < FAILED_SIGN_INS_PER_MINUTE; i++) expect((await attempt()).status).toBe(401);
+      const refused = await attempt();
+      expect(refused.status).toBe(429);
+      expect(refused.headers.get("retry-after")).toMatch(/^\d+$/);
+      expect(((await refused.json()) as { errors: { extensions: { code: string } }[] }).errors[0]!.extensions.code).toBe("RATE_LIMITED");
+      expect(asked).toBe(FAILED_SIGN_INS_PER_MINUTE);
+      // The WebSocket side counts the same address: its init is refused as well.
+      const socket = new WebSocket(server.url.replace(/^http/, "ws"), "graphql-transport-ws");
+      socket.once("open", () => socket.send(JSON.stringify({ type: "connection_init", payload: bearer("guess") })));
+      expect(await closeOf(socket)).toEqual([4403, "Forbidden"]);
+      expect(asked).toBe(FAILED_SIGN_INS_PER_MINUTE);
+    } finally {
+      await server.close();
+      await database.close();
+    }
   });
 });
 
