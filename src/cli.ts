@@ -4,7 +4,7 @@ import path from "node:path";
 import { Command, InvalidArgumentError, Option } from "commander";
 import { applyPlantText, PlantFileRejected } from "./assets/plant-apply.js";
 import { parsePlantFile } from "./assets/plant-file.js";
-import { apiKeySpec, createApiKey, keyWithinScope, listApiKeys, revokeApiKey, type ApiKeyRow } from "./auth/api-key.service.js";
+import { apiKeySpec, createApiKey, getApiKey, keyWithinScope, listApiKeys, revokeApiKey, type ApiKeyRow } from "./auth/api-key.service.js";
 import { authorizeCli, cliIdentity, CliDenied, type CliCommand } from "./auth/cli-access.js";
 import { accessRoles, type AccessRole, type Identity } from "./auth/identity.js";
 import { allRoles, ConfigError, loadConfig, type Config, type Role } from "./config.js";
@@ -157,7 +157,7 @@ keys
   .action(async (id: string) => {
     const { config, log } = boot();
     const keyId = /^[1-9]\d{0,9}$/.test(id) && Number(id) <= 2 ** 31 - 1 ? Number(id) : undefined;
-    const sitesOf = async (database: Database) => (await listApiKeys(database.db)).find((row) => row.id === keyId)?.sites ?? null;
+    const sitesOf = async (database: Database) => (keyId === undefined ? null : ((await getApiKey(database.db, keyId))?.sites ?? null));
     await withAccess(config, log, "keys revoke", sitesOf, async (database, identity) => {
       const row = keyId === undefined ? undefined : await revokeApiKey(database.db, keyId, identity.id);
       if (!row) {

@@ -59,7 +59,7 @@ export async function startHub({ config, roles, log }: StartHubOptions): Promise
     secretBoxFor(config);
     const assetsChanged = await applyStartupPlant(config, database, log);
     if (roles.includes("api")) await ensureBootstrapAccess({ config, database, log });
-    parts.pubsub = createHubPubSub(config.redisUrl);
+    parts.pubsub = createHubPubSub(config.redisUrl, log);
     const { pubsub } = parts.pubsub;
     // Other replicas reload their bindings; this process reads them fresh when ingest starts.
     if (assetsChanged) pubsub.publish("ASSETS_CHANGED", { at: new Date().toISOString() });

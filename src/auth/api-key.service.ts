@@ -89,6 +89,11 @@ export async function listApiKeys(db: DbOrTx): Promise<ApiKeyRow[]> {
   return db.select(publicColumns).from(apiKeys).orderBy(asc(apiKeys.id));
 }
 
+export async function getApiKey(db: DbOrTx, id: number): Promise<ApiKeyRow | undefined> {
+  const [row] = await db.select(publicColumns).from(apiKeys).where(eq(apiKeys.id, id));
+  return row;
+}
+
 export async function hasActiveAdminKey(db: DbOrTx): Promise<boolean> {
   const found = await db
     .select({ id: apiKeys.id })

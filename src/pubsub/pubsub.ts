@@ -1,6 +1,7 @@
 import { createPubSub } from "@graphql-yoga/subscription";
 import { createRedisEventTarget } from "@graphql-yoga/redis-event-target";
 import { Redis } from "ioredis";
+import type { Logger } from "../log/logger.js";
 import type { Quality } from "../telemetry/sample.js";
 
 /** A reading as subscribers receive it: JSON-safe, timestamps as ISO strings. */
@@ -31,13 +32,20 @@ export interface PubSubHandle {
   close(): Promise<void>;
 }
 
-export function createHubPubSub(redisUrl?: string): PubSubHandle {
+export function createHubPubSub(redisUrl?: string, log?: Logger): PubSubHandle {
   if (!redisUrl) return { pubsub: createPubSub<Topics>(), distributed: false, close: async () => {} };
   const publishClient = new Redis(redisUrl, { lazyConnect: false, maxRetriesPerRequest: 3 });
   const subscribeClient = new Redis(redisUrl, { lazyConnect: false });
-  // Errors surface through readiness checks; without a listener ioredis would crash the process.
-  publishClient.on("error", () => {});
-  subscribeClient.on("error", () => {});
+  // Without a listener ioredis would crash the process; ioredis reconnects by itself.
+  let lastError = "";
+  const report = (error: Error) => {
+    if (error.message === lastError) return; // one line per kind of trouble, not per retry
+    lastError = error.message;
+    log?.warn({ err: error }, "redis pubsub connection error; reconnecting");
+  };
+  publishClient.on("error", report);
+  subscribeClient.on("error", report);
+  subscribeClient.on("ready", () => (lastError = ""));
   const eventTarget = createRedisEventTarget({ publishClient, subscribeClient });
   return {
     pubsub: createPubSub<Topics>({ eventTarget }),

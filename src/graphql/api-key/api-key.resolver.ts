@@ -1,5 +1,5 @@
 import { Arg, Authorized, Ctx, ID, Mutation, Query, Resolver } from "type-graphql";
-import { apiKeySpec, createApiKey, keyWithinScope, listApiKeys, revokeApiKey } from "../../auth/api-key.service.js";
+import { apiKeySpec, createApiKey, getApiKey, keyWithinScope, listApiKeys, revokeApiKey } from "../../auth/api-key.service.js";
 import type { GraphqlContext } from "../context.js";
 import { parseDatabaseId } from "../relay/node.type.js";
 import { userError, userErrorsFromZod } from "../user-error.type.js";
@@ -32,7 +32,7 @@ export class ApiKeyResolver {
     const dbId = parseDatabaseId(id);
     const notFound = { errors: [userError(["id"], "no API key has this id")] };
     if (dbId === undefined) return notFound;
-    const existing = (await listApiKeys(ctx.database.db)).find((key) => key.id === dbId);
+    const existing = await getApiKey(ctx.database.db, dbId);
     if (!existing || !keyWithinScope(ctx.identity.scope, existing.sites)) return notFound;
     const row = await revokeApiKey(ctx.database.db, dbId, ctx.identity.id);
     if (!row) return notFound;

@@ -4,7 +4,7 @@ import { pageQuarantine, quarantineCounts, type QuarantineRow } from "../../tele
 import type { QuarantineReason } from "../../telemetry/sample.js";
 import type { GraphqlContext } from "../context.js";
 import { pageOf } from "../relay/connection.js";
-import { badInput, decodeCursor, pageSize } from "../relay/node.type.js";
+import { decodeIdCursor, pageSize } from "../relay/node.type.js";
 import { QuarantineArgs } from "./quarantine.args.js";
 import { QuarantineConnection, QuarantineCount, QuarantinedMessage, QuarantineEdge } from "./quarantine.type.js";
 
@@ -14,8 +14,7 @@ export class QuarantineResolver {
   @Query(() => QuarantineConnection, { description: "Refused messages of the sites you may see, newest first." })
   async quarantine(@Args(() => QuarantineArgs) args: QuarantineArgs, @Ctx() ctx: GraphqlContext): Promise<QuarantineConnection> {
     const limit = pageSize(args.first);
-    const beforeId = args.after == null ? undefined : Number(decodeCursor(args.after));
-    if (beforeId !== undefined && !Number.isSafeInteger(beforeId)) throw badInput("`after` is not a cursor this API handed out", "after");
+    const beforeId = decodeIdCursor(args.after);
     const { rows, totalCount } = await pageQuarantine(ctx.database.db, { reason: args.reason, topic: args.topic, sites: scopedSites(ctx.identity.scope) }, { beforeId, limit: limit + 1 });
     const page = pageOf(rows, limit, beforeId !== undefined, (row) => String(row.id), (cursor, row) =>
       Object.assign(new QuarantineEdge(), { cursor, node: toMessage(row) }),

@@ -68,6 +68,14 @@ export function decodeCursor(cursor: string): string {
   return text.slice("cursor:".length);
 }
 
+/** The id a keyset cursor over a numeric id carries; undefined for the first page. */
+export function decodeIdCursor(after: string | null | undefined): number | undefined {
+  if (after == null) return undefined;
+  const id = Number(decodeCursor(after));
+  if (!Number.isSafeInteger(id)) throw badInput("`after` is not a cursor this API handed out", "after");
+  return id;
+}
+
 export const MAX_PAGE_SIZE = 500;
 
 export function pageSize(first: number): number {

@@ -3,7 +3,7 @@ import { pageSecurityEvents, type SecurityEventRow } from "../../auth/security-e
 import type { SecurityAction } from "../../auth/security-events.js";
 import type { GraphqlContext } from "../context.js";
 import { pageOf } from "../relay/connection.js";
-import { badInput, decodeCursor, pageSize } from "../relay/node.type.js";
+import { decodeIdCursor, pageSize } from "../relay/node.type.js";
 import { SecurityActionEnum, SecurityEvent, SecurityEventConnection, SecurityEventEdge } from "./security-event.type.js";
 
 @ArgsType()
@@ -27,8 +27,7 @@ export class SecurityEventResolver {
   @Query(() => SecurityEventConnection, { description: "The security event log, newest first." })
   async securityEvents(@Args(() => SecurityEventsArgs) args: SecurityEventsArgs, @Ctx() ctx: GraphqlContext): Promise<SecurityEventConnection> {
     const limit = pageSize(args.first);
-    const beforeId = args.after == null ? undefined : Number(decodeCursor(args.after));
-    if (beforeId !== undefined && !Number.isSafeInteger(beforeId)) throw badInput("`after` is not a cursor this API handed out", "after");
+    const beforeId = decodeIdCursor(args.after);
     const rows = await pageSecurityEvents(ctx.database.db, { action: args.action, actor: args.actor }, { beforeId, limit: limit + 1 });
     const page = pageOf(rows, limit, beforeId !== undefined, (row) => String(row.id), (cursor, row) =>
       Object.assign(new SecurityEventEdge(), { cursor, node: toSecurityEvent(row) }),
