@@ -242,6 +242,21 @@ describe("ingest with bad input mixed in", () => {
       Object.fromEntries(Object.entries(expectedPerReason).map(([reason, n]) => [reason.toUpperCase(), n])),
     );
 
+    // Every quarantined message is reachable page by page, each exactly once, newest first.
+    type Page = { quarantine: { edges: { node: { id: string } }[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } } };
+    const seen: number[] = [];
+    for (let after: string | null = null, pages = 0; pages < 10; pages++) {
+      const page: Page = await graphql<Page>(
+        `{ quarantine(first: 200${after ? `, after: ${JSON.stringify(after)}` : ""}) { edges { node { id } } pageInfo { hasNextPage endCursor } } }`,
+      );
+      seen.push(...page.quarantine.edges.map((e) => Number(e.node.id)));
+      if (!page.quarantine.pageInfo.hasNextPage) break;
+      after = page.quarantine.pageInfo.endCursor;
+    }
+    expect(seen).toHaveLength(QUARANTINED);
+    expect(new Set(seen).size).toBe(QUARANTINED);
+    expect(seen).toEqual([...seen].sort((a, b) => b - a));
+
     // Still alive and ready after all that.
     const healthz = await fetch(new URL("/healthz", hub!.graphqlUrl));
     expect(healthz.status).toBe(200);
