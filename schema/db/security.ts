@@ -64,4 +64,10 @@ export const integrations = pgTable("integration", {
   createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
   updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
   version: integer("version").notNull().default(1),
+  /** Health, kept by the workers: the last call that worked and the last that failed. */
+  lastSuccessAt: timestamp("last_success_at", { withTimezone: true }),
+  lastErrorAt: timestamp("last_error_at", { withTimezone: true }),
+  lastError: text("last_error"),
+  /** When the last successful status poll started: the next poll asks for changes since then. */
+  polledAt: timestamp("polled_at", { withTimezone: true }),
 });

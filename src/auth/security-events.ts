@@ -11,6 +11,7 @@ export const securityActions = [
   "integration.secrets_set",
   "secrets.rotated",
   "rate_limit.exceeded",
+  "webhook.rejected",
 ] as const;
 export type SecurityAction = (typeof securityActions)[number];
 

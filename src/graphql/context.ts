@@ -2,6 +2,7 @@ import type { Authenticator } from "../auth/authentication.js";
 import type { Identity } from "../auth/identity.js";
 import type { Config } from "../config.js";
 import type { Database } from "../db/database.js";
+import type { JobEnqueuer, PlannedJob } from "../events/after-commit.js";
 import type { Logger } from "../log/logger.js";
 import type { HubPubSub } from "../pubsub/pubsub.js";
 import type { LatestValues } from "../telemetry/latest-values.js";
@@ -15,6 +16,8 @@ export interface GraphqlDeps {
   readonly latest: LatestValues;
   readonly log: Logger;
   readonly authenticator: Authenticator;
+  /** Where replays and inbound webhooks enqueue; absent without Redis (jobs wait for reconcile). */
+  readonly queues?: JobEnqueuer & { requeue(jobs: readonly PlannedJob[]): Promise<number>; counts(queue: string): Promise<Record<string, number>> };
 }
 
 export interface GraphqlContext extends GraphqlDeps {

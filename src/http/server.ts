@@ -19,6 +19,8 @@ import { createAccessGuard, openAccess, RATE_LIMITED, UNAUTHENTICATED } from "./
 import { publicError } from "./graphql-errors.js";
 import { requestIdFrom } from "./request-id.js";
 import { serveGraphqlOverWebSocket } from "./websocket.server.js";
+import { webhookRouter } from "./webhooks.js";
+import { secretBoxFor } from "../secrets/secret-box.js";
 
 export interface HealthCheck {
   ok: boolean;
@@ -113,6 +115,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
     const ready = Object.values(checks).every((c) => c.ok);
     res.status(ready ? 200 : 503).json({ status: ready ? "ready" : "not_ready", checks });
   });
+  app.use(webhookRouter({ database: deps.database, box: secretBoxFor(config), queues: deps.queues, log }));
   app.use(
     GRAPHQL_PATH,
     express.json({ limit: BODY_LIMIT_BYTES }),

@@ -1,4 +1,4 @@
-import { asc, eq, inArray, ne, sql } from "drizzle-orm";
+import { and, asc, eq, inArray, ne, sql } from "drizzle-orm";
 import { z } from "zod";
 import { integrations } from "../../schema/db/security.js";
 import { recordSecurityEvent } from "../auth/security-events.js";
@@ -49,10 +49,27 @@ export type IntegrationChange = z.input<typeof integrationChange>;
 
 export const secretsAad = (name: string) => `integration:${name}`;
 
+/** The key id of an integration stored without secrets (the built-in board): nothing to open. */
+export const NO_SECRETS_KEY_ID = "none";
+
+/** Seals the secrets; an integration without any needs no keyring (the embedded demo has none). */
+function sealSecrets(box: SecretBox | undefined, secrets: Record<string, string>, name: string): { ciphertext: string; keyId: string } {
+  if (Object.keys(secrets).length === 0 && !box) return { ciphertext: "", keyId: NO_SECRETS_KEY_ID };
+  if (!box) throw new SecretBoxError("SECRETS_KEYS is not configured: secrets cannot be stored", "keyring");
+  return box.seal(secrets, secretsAad(name));
+}
+
+/** For workers only: the plaintext secrets of a row. */
+export function openSecrets(box: SecretBox | undefined, row: Pick<IntegrationRow, "name" | "secretsCiphertext" | "secretsKeyId">): Record<string, string> {
+  if (row.secretsKeyId === NO_SECRETS_KEY_ID) return {};
+  if (!box) throw new SecretBoxError("SECRETS_KEYS is not configured: stored secrets cannot be read", "keyring");
+  return box.open(row.secretsCiphertext, row.secretsKeyId, secretsAad(row.name));
+}
+
 /** Throws ZodError on bad input; the caller checks that the name is free. */
-export async function createIntegration(db: DbOrTx, box: SecretBox, spec: IntegrationSpec, by: Actor): Promise<IntegrationRow> {
+export async function createIntegration(db: DbOrTx, box: SecretBox | undefined, spec: IntegrationSpec, by: Actor): Promise<IntegrationRow> {
   const { kind, name, site, config, secrets } = integrationSpec.parse(spec);
-  const sealed = box.seal(secrets, secretsAad(name));
+  const sealed = sealSecrets(box, secrets, name);
   return db.transaction(async (tx) => {
     const [row] = await tx
       .insert(integrations)
@@ -75,11 +92,10 @@ export async function updateIntegration(
   by: Actor,
 ): Promise<IntegrationRow | undefined> {
   const { config, secrets } = integrationChange.parse(change);
-  if (secrets && !box) throw new Error("a secret box is needed to replace secrets");
   return db.transaction(async (tx) => {
     const [current] = await tx.select().from(integrations).where(eq(integrations.id, id)).for("update");
     if (!current) return undefined;
-    const sealed = secrets && box!.seal(secrets, secretsAad(current.name));
+    const sealed = secrets && sealSecrets(box, secrets, current.name);
     const [row] = await tx
       .update(integrations)
       .set({
@@ -119,12 +135,12 @@ export async function listIntegrations(db: DbOrTx, sites?: readonly string[]): P
 /** For workers only: the plaintext secrets. Never return these over GraphQL or put them in job data. */
 export async function readSecrets(db: DbOrTx, box: SecretBox, id: number): Promise<Record<string, string> | undefined> {
   const row = await getIntegration(db, id);
-  return row && box.open(row.secretsCiphertext, row.secretsKeyId, secretsAad(row.name));
+  return row && openSecrets(box, row);
 }
 
 /** The names of the stored secrets, sorted; the values are dropped at once. */
-export function secretNames(box: SecretBox, row: Pick<IntegrationRow, "name" | "secretsCiphertext" | "secretsKeyId">): string[] {
-  return Object.keys(box.open(row.secretsCiphertext, row.secretsKeyId, secretsAad(row.name))).sort();
+export function secretNames(box: SecretBox | undefined, row: Pick<IntegrationRow, "name" | "secretsCiphertext" | "secretsKeyId">): string[] {
+  return Object.keys(openSecrets(box, row)).sort();
 }
 
 export interface RotationResult {
@@ -161,7 +177,7 @@ async function rotateInOneTransaction(db: DbOrTx, box: SecretBox, by: Actor, log
     const stale = await tx
       .select()
       .from(integrations)
-      .where(ne(integrations.secretsKeyId, activeKeyId))
+      .where(and(ne(integrations.secretsKeyId, activeKeyId), ne(integrations.secretsKeyId, NO_SECRETS_KEY_ID)))
       .orderBy(asc(integrations.id))
       .for("update");
     const [{ current } = { current: 0 }] = await tx

@@ -22,7 +22,29 @@ export type Topics = {
   /** All readings of one machine from one committed batch. */
   READING_ADDED: [machineId: number, readings: ReadingEvent[]];
   ASSETS_CHANGED: [change: { at: string }];
+  /** An alarm's new state; subscribers re-read the alarm by id. */
+  ALARM_CHANGED: [change: AlarmChange];
+  /** A task created or its status changed. */
+  TASK_CHANGED: [change: TaskChange];
+  /** Rules changed: ingest replicas reload their rule engine. */
+  RULES_CHANGED: [change: { at: string }];
 };
+
+export interface AlarmChange {
+  alarmId: number;
+  machineId: number;
+  state: "active" | "acknowledged" | "cleared";
+  at: string;
+}
+
+export interface TaskChange {
+  taskId: number;
+  machineId: number | null;
+  alarmId: number | null;
+  integrationId: number;
+  status: "open" | "in_progress" | "done" | "cancelled";
+  at: string;
+}
 
 export type HubPubSub = ReturnType<typeof createPubSub<Topics>>;
 

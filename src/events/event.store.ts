@@ -1,0 +1,155 @@
+import { and, eq, gt, ne, sql } from "drizzle-orm";
+import { automations, eventActions, events, type EventKind, type Severity } from "../../schema/db/events.js";
+import { integrations } from "../../schema/db/security.js";
+import { recordAudit } from "../audit/audit.js";
+import { automationMatches } from "../automations/automation.matcher.js";
+import { automationAction, automationConditions, type AutomationAction } from "../automations/automation.schema.js";
+import type { Tx } from "../db/database.js";
+import type { MachineState } from "../telemetry/machine-state.js";
+import type { AfterCommit } from "./after-commit.js";
+import type { MachineContext } from "./event-context.js";
+
+export type EventRow = typeof events.$inferSelect;
+
+export interface NewEvent {
+  kind: EventKind;
+  at: Date;
+  machineId: number | null;
+  ruleId?: number;
+  ruleVersion?: number;
+  alarmId?: number;
+  severity: Severity;
+  message: string;
+  detail?: Record<string, unknown>;
+}
+
+/** What automations match on besides the event row itself. */
+export interface EventFacts {
+  machine?: MachineContext;
+  ruleName?: string;
+  state?: MachineState;
+  /** The event's alarm is shelved: it is recorded, but it starts no actions. */
+  shelved?: boolean;
+}
+
+/**
+ * Records events and plans their automation actions inside one transaction. Made per transaction:
+ * it reads the automations and integrations once, however many events the transaction records.
+ */
+export class EventWriter {
+  private automationRows?: Promise<(typeof automations.$inferSelect)[]>;
+  private integrationRows?: Promise<Map<string, { id: number; kind: string; site: string | null }>>;
+
+  constructor(
+    private readonly tx: Tx,
+    private readonly after: AfterCommit,
+    private readonly actor: string,
+  ) {}
+
+  async record(event: NewEvent, facts: EventFacts): Promise<EventRow> {
+    const [row] = await this.tx
+      .insert(events)
+      .values({
+        kind: event.kind,
+        at: event.at,
+        machineId: event.machineId,
+        ruleId: event.ruleId ?? null,
+        ruleVersion: event.ruleVersion ?? null,
+        alarmId: event.alarmId ?? null,
+        severity: event.severity,
+        message: event.message,
+        detail: event.detail ?? {},
+      })
+      .returning();
+    await recordAudit(this.tx, {
+      actor: this.actor,
+      action: "event.recorded",
+      entityType: "event",
+      entityId: row!.id,
+      newValue: { kind: row!.kind, at: row!.at.toISOString(), machineId: row!.machineId, ruleId: row!.ruleId, ruleVersion: row!.ruleVersion, alarmId: row!.alarmId, message: row!.message },
+    });
+    await this.plan(row!, facts);
+    return row!;
+  }
+
+  /** One event_action row per action of every matching automation, each enqueued after commit. */
+  private async plan(event: EventRow, facts: EventFacts): Promise<void> {
+    const candidates = (await (this.automationRows ??= this.tx.select().from(automations).where(eq(automations.enabled, true)))).filter(
+      (a) => a.trigger === event.kind,
+    );
+    for (const automation of candidates) {
+      const conditions = automationConditions.parse(automation.conditions);
+      const context = {
+        kind: event.kind,
+        at: event.at,
+        severity: event.severity,
+        machinePath: facts.machine?.path,
+        siteTimezone: facts.machine?.siteTimezone,
+        ruleName: facts.ruleName,
+        state: facts.state,
+      };
+      if (!automationMatches({ trigger: automation.trigger, enabled: automation.enabled, conditions }, context)) continue;
+      const skip = facts.shelved ? "alarm shelved" : (await this.inCooldown(automation, event)) ? `cooldown of ${automation.cooldownSeconds} s` : undefined;
+      if (skip) {
+        await this.skipped(event, automation.id, skip);
+        continue;
+      }
+      for (const action of automation.actions.map((a) => automationAction.parse(a))) {
+        await this.planAction(event, facts, automation, action);
+      }
+    }
+  }
+
+  private async planAction(event: EventRow, facts: EventFacts, automation: typeof automations.$inferSelect, action: AutomationAction): Promise<void> {
+    const integration = (await this.integrations()).get(action.integration);
+    const outsideSite = integration?.site && facts.machine && facts.machine.site !== integration.site;
+    if (!integration || outsideSite) {
+      const why = integration ? `integration "${action.integration}" serves ${integration.site} only` : `no integration named "${action.integration}"`;
+      await this.skipped(event, automation.id, `${action.key}: ${why}`);
+      return;
+    }
+    const [planned] = await this.tx
+      .insert(eventActions)
+      .values({
+        eventId: event.id,
+        automationId: automation.id,
+        automationVersion: automation.version,
+        actionKey: `${automation.id}.${action.key}`,
+        actionType: action.type,
+        integrationId: integration.id,
+        spec: action,
+      })
+      .onConflictDoNothing()
+      .returning({ id: eventActions.id });
+    if (planned) this.after.job({ name: "action.run", data: { eventActionId: planned.id } }, integration.kind);
+  }
+
+  private async inCooldown(automation: typeof automations.$inferSelect, event: EventRow): Promise<boolean> {
+    if (automation.cooldownSeconds <= 0) return false;
+    const [recent] = await this.tx
+      .select({ id: eventActions.id })
+      .from(eventActions)
+      .innerJoin(events, eq(events.id, eventActions.eventId))
+      .where(
+        and(
+          eq(eventActions.automationId, automation.id),
+          event.machineId === null ? sql`${events.machineId} is null` : eq(events.machineId, event.machineId),
+          ne(eventActions.status, "skipped"),
+          gt(events.at, new Date(event.at.getTime() - automation.cooldownSeconds * 1000)),
+        ),
+      )
+      .limit(1);
+    return recent !== undefined;
+  }
+
+  private skipped(event: EventRow, automationId: number, reason: string): Promise<void> {
+    return recordAudit(this.tx, { actor: this.actor, action: "action.skipped", entityType: "event", entityId: event.id, newValue: { automationId }, reason });
+  }
+
+  private integrations() {
+    return (this.integrationRows ??= this.tx
+      .select({ id: integrations.id, name: integrations.name, kind: integrations.kind, site: integrations.site })
+      .from(integrations)
+      .then((rows) => new Map(rows.map((r) => [r.name, r]))));
+  }
+}
