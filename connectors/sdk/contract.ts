@@ -134,6 +134,18 @@ export function describeConnectorContract<C>(name: string, contractCase: Connect
       if (auth) expect(request.headers[auth.name.toLowerCase()], `${auth.name} header`).toBe(auth.value);
     };
 
+    /** Exactly one request since `before` matches the stated request; it carries auth and `needles`. */
+    const expectOneSent = (before: number, which: "createRequest" | "notifyRequest", needles: string[]): RecordedRequest => {
+      const expected = expectations[which];
+      expect(expected, `the contract case states expect.${which}`).toBeDefined();
+      expect(expectations.authHeader, "the contract case states expect.authHeader").toBeDefined();
+      const sent = fake.requests.slice(before).filter((request) => matches(request, expected!));
+      expect(sent, `one ${expected!.method} ${String(expected!.path)}`).toHaveLength(1);
+      expectedRequest(sent[0]!);
+      for (const needle of needles) expect(searchable(sent[0]!)).toContain(needle);
+      return sent[0]!;
+    };
+
     const expectStatusKinds = (label: string, run: () => Promise<unknown>): void => {
       for (const [status, kind, headers, retryAfterMs] of statusKinds) {
         it(`${label}: ${status} becomes ${kind}${retryAfterMs ? ` with retryAfterMs ${retryAfterMs}` : ""}`, async () => {
@@ -217,14 +229,8 @@ export function describeConnectorContract<C>(name: string, contractCase: Connect
           expect(task.externalId).toMatch(/\S/);
           expect(task.externalStatus).toMatch(/\S/);
           if (noIo) return;
-          const create = expectations.createRequest;
-          expect(create, "the contract case states expect.createRequest").toBeDefined();
-          expect(expectations.authHeader, "the contract case states expect.authHeader").toBeDefined();
-          const sent = fake.requests.slice(before).filter((request) => matches(request, create!));
-          expect(sent, `one ${create!.method} ${String(create!.path)}`).toHaveLength(1);
-          expectedRequest(sent[0]!);
-          expect(searchable(sent[0]!)).toContain(draft.title);
-          expect(searchable(sent[0]!), "the idempotency key is stored where it can be searched").toContain(draft.key);
+          const sent = expectOneSent(before, "createRequest", [draft.title]);
+          expect(searchable(sent), "the idempotency key is stored where it can be searched").toContain(draft.key);
         });
 
         if (connector.findTask) {
@@ -268,14 +274,7 @@ export function describeConnectorContract<C>(name: string, contractCase: Connect
         it("notify posts the expected payload", async () => {
           const before = fake.requests.length;
           await connector.notify!(config, sampleNotification, ctx);
-          const expected = expectations.notifyRequest;
-          expect(expected, "the contract case states expect.notifyRequest").toBeDefined();
-          expect(expectations.authHeader, "the contract case states expect.authHeader").toBeDefined();
-          const sent = fake.requests.slice(before).filter((request) => matches(request, expected!));
-          expect(sent, `one ${expected!.method} ${String(expected!.path)}`).toHaveLength(1);
-          expectedRequest(sent[0]!);
-          expect(searchable(sent[0]!)).toContain(sampleNotification.title);
-          expect(searchable(sent[0]!)).toContain(sampleNotification.text);
+          expectOneSent(before, "notifyRequest", [sampleNotification.title, sampleNotification.text]);
         });
 
         expectStatusKinds("notify", () => connector.notify!(config, sampleNotification, ctx));
