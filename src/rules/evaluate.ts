@@ -586,10 +586,13 @@ const durationUnits = [
   [60, "min"],
 ] as const;
 
-/** "30 s", "90 s", "1 h", "30 d"; inexact spans over two minutes round to the largest fitting unit ("19 d"). */
+/**
+ * "30 s", "60 s", "90 s", "5 min", "1 h", "30 d": a whole number (under 100) of the largest unit that
+ * divides the span; otherwise rounded to the largest unit it holds twice ("in 20 d", "in 7 h").
+ */
 function formatDuration(seconds: number): string {
-  for (const [size, unit] of durationUnits) if (seconds >= size && seconds % size === 0) return `${seconds / size} ${unit}`;
   if (seconds < 120) return `${formatPercent(seconds)} s`;
+  for (const [size, unit] of durationUnits) if (seconds % size === 0 && seconds / size < 100) return `${seconds / size} ${unit}`;
   for (const [size, unit] of durationUnits) if (seconds >= 2 * size) return `${Math.round(seconds / size)} ${unit}`;
   return `${Math.round(seconds)} s`;
 }

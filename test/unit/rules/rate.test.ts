@@ -25,7 +25,7 @@ describe("rate rule", () => {
     const { transitions, state } = run(ruleOf(rising10, "pressure"), series(0, 10, rampThenFlat.slice(0, 7)));
     expect((state as RateState).ratePerMinute).toBe(12);
     expect(transitions[0]).toMatchObject({
-      message: "pressure rising 12 per min (more than 10 per min over 1 min)",
+      message: "pressure rising 12 per min (more than 10 per min over 60 s)",
       detail: { ratePerMinute: 12, maxPerMinute: 10, windowSeconds: 60 },
     });
   });
