@@ -15,7 +15,10 @@ import type { ConnectorContext, ExternalTask, Notification, TaskDraft, WebhookRe
  * - `expect` (below) says what the tool's requests look like; a connector that claims tasks or
  *   notify must state `createRequest`/`notifyRequest` and `authHeader`, or the suite fails.
  * - Poll connectors: the fake's page holds at most `expect.pollPageSize` (default 2) tasks; the
- *   suite moves more tasks than fit in one page, so a poll that ignores pagination fails.
+ *   suite moves more tasks than fit in one page (they stay listed, e.g. in progress), so a poll that
+ *   ignores pagination fails; during that first poll no request path may name a task id (reading
+ *   moved tasks one by one would hide a poll that stops at page one). Later polls may read tasks
+ *   that dropped out of the list (completed) one by one.
  */
 export interface ContractExpectations<C> {
   /** The request createTask sends (path without query). */
@@ -347,7 +350,13 @@ export function describeConnectorContract<C>(name: string, contractCase: Connect
           for (const task of tasks.slice(0, moved)) await fake.moveTask!(task.externalId, inProgress);
 
           const tracked = tasks.map((task) => ({ externalId: task.externalId, status: "open" as const }));
+          const before = fake.requests.length;
           const changes = await connector.poll!(config, { tasks: tracked }, ctx);
+          // Moved tasks are still listed; reading them one by one would hide a poll that stops at page one.
+          const readOneByOne = fake.requests
+            .slice(before)
+            .filter((request) => tasks.some((task) => pathOf(request).split("/").includes(encodeURIComponent(task.externalId))));
+          expect(readOneByOne.map((request) => request.url), "poll follows the list's pages instead of reading tasks one by one").toEqual([]);
           for (const task of tasks.slice(0, moved)) {
             const mine = changes.filter((change) => change.externalId === task.externalId);
             expect(mine, `one change for ${task.externalId}`).toHaveLength(1);
