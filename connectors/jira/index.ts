@@ -1,4 +1,4 @@
-import { ConnectorError, defineConnector, type ExternalTask } from "../sdk/index.js";
+import { ConnectorError, defineConnector, type ConnectorContext, type ExternalTask } from "../sdk/index.js";
 import { jiraRequest } from "./client.js";
 import { jiraConfigSchema, type JiraConfig } from "./config.js";
 import { jqlString, pickTransition, toAdf, toCreateIssueBody, toExternalTask, toLabel, type JiraIssue, type JiraTransition } from "./mapping.js";
@@ -6,7 +6,7 @@ import { parseJiraWebhook, verifyJiraWebhook } from "./webhook.js";
 
 const API = "/rest/api/3";
 
-async function getIssue(config: JiraConfig, id: string, ctx: Parameters<typeof jiraRequest>[1]): Promise<ExternalTask> {
+async function getIssue(config: JiraConfig, id: string, ctx: ConnectorContext): Promise<ExternalTask> {
   const { body } = await jiraRequest<JiraIssue>(config, ctx, {
     method: "GET",
     path: `${API}/issue/${encodeURIComponent(id)}`,

@@ -1,18 +1,11 @@
-import { bearerAuth, requestJson, type ConnectorContext, type HttpRequest, type HttpResponse } from "../sdk/index.js";
+import { apiClient, bearerAuth, type ConnectorContext } from "../sdk/index.js";
 import type { MeisterTaskConfig } from "./config.js";
 
 /** One request to the MeisterTask REST API (`<baseUrl>/api/...`, Bearer token). */
-export function meisterTaskRequest<T>(
-  config: MeisterTaskConfig,
-  ctx: ConnectorContext,
-  request: Omit<HttpRequest, "url" | "headers"> & { readonly path: string },
-): Promise<HttpResponse<T>> {
-  return requestJson<T>(ctx, {
-    ...request,
-    url: `${config.baseUrl}/api${request.path}`,
-    headers: { authorization: bearerAuth(config.apiToken) },
-  });
-}
+export const meisterTaskRequest = apiClient(
+  (config: MeisterTaskConfig) => `${config.baseUrl}/api`,
+  (config) => ({ authorization: bearerAuth(config.apiToken) }),
+);
 
 /** The most a page may hold (`items`); the API may return fewer, so callers walk pages until one is empty. */
 export const PAGE_ITEMS = 500;

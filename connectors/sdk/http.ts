@@ -172,3 +172,17 @@ export function retryAfterMsOf(headers: Headers, now: Date): number | undefined 
   }
   return undefined;
 }
+
+/** A request relative to a tool's API root: `path` is appended to the base the client was made with. */
+export type ApiRequest = Omit<HttpRequest, "url" | "headers"> & { readonly path: string };
+
+/**
+ * A connector's one request function: the tool's API root and auth headers come from the config,
+ * e.g. `apiClient((c: JiraConfig) => c.baseUrl, (c) => ({ authorization: basicAuth(c.email, c.apiToken) }))`.
+ */
+export function apiClient<C>(
+  baseUrl: (config: C) => string,
+  headers: (config: C) => Readonly<Record<string, string>>,
+): <T = unknown>(config: C, ctx: ConnectorContext, request: ApiRequest) => Promise<HttpResponse<T>> {
+  return (config, ctx, request) => requestJson(ctx, { ...request, url: `${baseUrl(config)}${request.path}`, headers: headers(config) });
+}
