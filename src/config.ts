@@ -53,6 +53,15 @@ const envFields = z.object({
   TELEMETRY_FLUSH_MS: positiveInt(20, 10_000),
   TELEMETRY_WRITE_CONNECTIONS: positiveInt(3, 8),
   MACHINE_OFFLINE_AFTER_SECONDS: positiveInt(60, 86_400),
+  // Jobs (BullMQ): key prefix, parallel actions per connector queue, polling and reconcile cadence.
+  JOBS_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]{1,64}$/, { message: "expected 1-64 letters, digits, '_', '.' or '-' (no ':')" })
+    .default("plantgraph"),
+  WORKER_CONCURRENCY: positiveInt(20, 1_000),
+  POLL_INTERVAL_SECONDS: positiveInt(60, 86_400),
+  RECONCILE_EVERY_SECONDS: positiveInt(30, 86_400),
+  RECONCILE_AFTER_SECONDS: positiveInt(30, 86_400),
   // People: OIDC bearer tokens.
   OIDC_ISSUER: optionalUrl(["https", "http"]),
   OIDC_AUDIENCE: z.string().min(1).optional(),
@@ -120,6 +129,14 @@ export interface Config {
   /** `writeConnections`: batches written at once on PostgreSQL (PGlite has one connection). */
   readonly telemetry: { readonly batchMax: number; readonly flushMs: number; readonly writeConnections: number };
   readonly machineOfflineAfterSeconds: number;
+  readonly jobs: {
+    readonly prefix: string;
+    readonly concurrency: number;
+    readonly pollIntervalSeconds: number;
+    readonly reconcileEverySeconds: number;
+    /** Pending actions older than this are re-enqueued. */
+    readonly reconcileAfterSeconds: number;
+  };
   readonly oidc?: {
     readonly issuer: string;
     readonly audience: string;
@@ -189,6 +206,13 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     logLevel: e.LOG_LEVEL,
     telemetry: Object.freeze({ batchMax: e.TELEMETRY_BATCH_MAX, flushMs: e.TELEMETRY_FLUSH_MS, writeConnections: e.TELEMETRY_WRITE_CONNECTIONS }),
     machineOfflineAfterSeconds: e.MACHINE_OFFLINE_AFTER_SECONDS,
+    jobs: Object.freeze({
+      prefix: e.JOBS_PREFIX,
+      concurrency: e.WORKER_CONCURRENCY,
+      pollIntervalSeconds: e.POLL_INTERVAL_SECONDS,
+      reconcileEverySeconds: e.RECONCILE_EVERY_SECONDS,
+      reconcileAfterSeconds: e.RECONCILE_AFTER_SECONDS,
+    }),
     oidc: e.OIDC_ISSUER
       ? Object.freeze({
           issuer: e.OIDC_ISSUER,

@@ -17,6 +17,11 @@ import { LatestValues } from "./telemetry/latest-values.js";
 import { startReadingPublisher } from "./telemetry/reading.publisher.js";
 import { TelemetryWriter } from "./telemetry/telemetry.writer.js";
 import { readDatabaseSsl, readMqttTls } from "./tls/tls-files.js";
+import { resolveRedis, type ResolvedRedis } from "./demo/embedded-redis.js";
+import { TransitionRecorder } from "./events/transition.recorder.js";
+import { JobQueues } from "./jobs/queues.js";
+import { startWorkers, type RunningWorkers } from "./jobs/workers.js";
+import { RuleRunner } from "./rules/rule.runner.js";
 
 export interface Hub {
   /** The GraphQL endpoint (HTTP and WebSocket), when this process serves the api role. */
@@ -61,6 +66,13 @@ export async function startHub({ config, roles, log }: StartHubOptions): Promise
     if (roles.includes("api")) await ensureBootstrapAccess({ config, database, log });
     parts.pubsub = createHubPubSub(config.redisUrl, log);
     const { pubsub } = parts.pubsub;
+
+    // Jobs need Redis. A worker without REDIS_URL uses the local one or starts its own (the demo);
+    // other roles without it keep planned actions in PostgreSQL until a worker reconciles them.
+    if (roles.includes("worker")) parts.redis = await resolveRedis({ redisUrl: config.redisUrl, log });
+    const jobsRedisUrl = parts.redis?.url ?? config.redisUrl;
+    if (jobsRedisUrl) parts.queues = new JobQueues(jobsRedisUrl, config.jobs.prefix, log);
+    else log.warn("REDIS_URL is not set: automation actions stay pending in PostgreSQL until a worker reconciles them");
     // Other replicas reload their bindings; this process reads them fresh when ingest starts.
     if (assetsChanged) pubsub.publish("ASSETS_CHANGED", { at: new Date().toISOString() });
 
@@ -87,10 +99,20 @@ export async function startHub({ config, roles, log }: StartHubOptions): Promise
       parts.ingest = new IngestService(database, parts.source, parts.writer, log);
       startReadingPublisher(bus, pubsub);
       parts.stopAssetListener = reloadBindingsOnAssetChange(pubsub, parts.ingest, log);
+      parts.rules = new RuleRunner(database, bus, pubsub, new TransitionRecorder(database, parts.queues, pubsub, log), log);
+      await parts.rules.start();
       await parts.ingest.start();
       if (config.simulator) {
         parts.simulator = await startSimulator({ mqttUrl, machines: demoSimulatedMachines(), log });
       }
+    }
+
+    if (roles.includes("worker") && parts.queues && jobsRedisUrl) {
+      const { jobs } = config;
+      parts.workers = await startWorkers(
+        { database, box: secretBoxFor(config), pubsub, queues: parts.queues, log, pollIntervalSeconds: jobs.pollIntervalSeconds, reconcileAfterSeconds: jobs.reconcileAfterSeconds },
+        { redisUrl: jobsRedisUrl, prefix: jobs.prefix, concurrency: jobs.concurrency, reconcileEverySeconds: jobs.reconcileEverySeconds },
+      );
     }
 
     const latest = new LatestValues(database, bus);
@@ -99,7 +121,7 @@ export async function startHub({ config, roles, log }: StartHubOptions): Promise
       const { startHttpServer } = await import("./http/server.js");
       parts.http = await startHttpServer({
         config,
-        deps: { config, database, pubsub, latest, log, authenticator: createAuthenticator({ config, database, log }) },
+        deps: { config, database, pubsub, latest, log, authenticator: createAuthenticator({ config, database, log }), queues: parts.queues },
         health: () => healthReport(database, parts.source),
         log,
       });
@@ -130,6 +152,10 @@ interface Parts {
   stopAssetListener?: () => Promise<void>;
   simulator?: Simulator;
   http?: HttpServer;
+  rules?: RuleRunner;
+  redis?: ResolvedRedis;
+  queues?: JobQueues;
+  workers?: RunningWorkers;
 }
 
 /** PLANT_FILE when set; the demo plant when the demo runs on its own embedded database. */
@@ -200,9 +226,12 @@ function stopOnce(parts: Parts, log: Logger): () => Promise<void> {
       await step("asset listener", () => parts.stopAssetListener?.());
       await step("sources", () => parts.ingest?.stop());
       await step("telemetry writer", () => parts.writer?.close());
-      // Workers close here once there are any.
+      await step("rule engine", () => parts.rules?.stop());
+      await step("workers", () => parts.workers?.close());
       await step("http", () => parts.http?.close());
+      await step("job queues", () => parts.queues?.close());
       await step("pubsub", () => parts.pubsub?.close());
+      await step("embedded redis", () => parts.redis?.stop());
       await step("embedded broker", () => parts.broker?.close());
       await step("database", () => parts.database?.close());
       log.info("hub stopped");

@@ -31,10 +31,13 @@ export interface HubProcess {
 
 export const REPO_ROOT = fileURLToPath(new URL("../..", import.meta.url));
 
+let hubCount = 0;
+
 export function spawnHub(options: { roles: string; env: Record<string, string> }): HubProcess {
   const child = spawn(process.execPath, ["bin/plantgraph.js", "start", "--role", options.roles], {
     cwd: REPO_ROOT,
-    env: { ...process.env, ...options.env },
+    // Each hub its own BullMQ prefix: hubs of parallel test files share the machine's Redis.
+    env: { ...process.env, JOBS_PREFIX: `test-${process.pid}-${++hubCount}`, ...options.env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   const lines: LogLine[] = [];

@@ -26,6 +26,7 @@ describe("parseConfig defaults", () => {
       logLevel: "info",
       telemetry: { batchMax: 10_000, flushMs: 20, writeConnections: 3 },
       machineOfflineAfterSeconds: 60,
+      jobs: { prefix: "plantgraph", concurrency: 20, pollIntervalSeconds: 60, reconcileEverySeconds: 30, reconcileAfterSeconds: 30 },
       oidc: undefined,
       secretsKeys: undefined,
       graphqlLimits: { maxDepth: 12, maxCost: 5_000, maxAliases: 15, maxDirectives: 10, maxTokens: 2_000, ratePerMinute: 1_200 },
@@ -38,6 +39,7 @@ describe("parseConfig defaults", () => {
     ["a certificate without its key", { HTTPS_CERT_FILE: "cert.pem" }, "HTTPS_KEY_FILE"],
     ["an MQTT client key without its certificate", { MQTT_KEY_FILE: "client.key" }, "MQTT_CERT_FILE"],
     ["a malformed keyring", { SECRETS_KEYS: "no-colon" }, "SECRETS_KEYS"],
+    ["a job prefix with a colon", { JOBS_PREFIX: "bull:x" }, "JOBS_PREFIX"],
   ])("rejects %s, naming the missing variable", (_name, env, variable) => {
     expect(() => parseConfig(env)).toThrow(new RegExp(`${variable}: expected`));
   });
