@@ -29,7 +29,6 @@ export const auditActions = [
   "task.status_changed",
   "notification.sent",
   "webhook.received",
-  "webhook.rejected",
 ] as const;
 export type AuditAction = (typeof auditActions)[number];
 

@@ -1,5 +1,6 @@
 import express, { type Router } from "express";
 import { webhookDeliveries } from "../../schema/db/tasks.js";
+import { recordAudit } from "../audit/audit.js";
 import { recordSecurityEvent } from "../auth/security-events.js";
 import type { Database } from "../db/database.js";
 import type { JobEnqueuer } from "../events/after-commit.js";
@@ -53,10 +54,11 @@ export function webhookRouter(deps: WebhookRouteDeps): Router {
         return;
       }
       const kept = Object.fromEntries(Object.entries(headers).filter((e): e is [string, string] => typeof e[1] === "string" && !DROPPED_HEADERS.has(e[0])));
-      const [delivery] = await deps.database.db
-        .insert(webhookDeliveries)
-        .values({ integrationId: id, headers: kept, body: body.toString("utf8") })
-        .returning({ id: webhookDeliveries.id });
+      const delivery = await deps.database.db.transaction(async (tx) => {
+        const [row] = await tx.insert(webhookDeliveries).values({ integrationId: id, headers: kept, body: body.toString("utf8") }).returning({ id: webhookDeliveries.id });
+        await recordAudit(tx, { actor: `tool:${id}`, action: "webhook.received", entityType: "webhook_delivery", entityId: row!.id, newValue: { integrationId: id, bytes: body.length }, requestId });
+        return row;
+      });
       await deps.queues?.enqueue([{ item: { name: "webhook.apply", data: { deliveryId: delivery!.id } } }]);
       res.status(202).json({ deliveryId: delivery!.id });
     } catch (error) {
