@@ -62,6 +62,13 @@ const envFields = z.object({
   POLL_INTERVAL_SECONDS: positiveInt(60, 86_400),
   RECONCILE_EVERY_SECONDS: positiveInt(30, 86_400),
   RECONCILE_AFTER_SECONDS: positiveInt(30, 86_400),
+  // A job whose worker died is taken up again after this long (BullMQ lock duration).
+  JOBS_LOCK_SECONDS: positiveInt(30, 3_600),
+  // Per-kind overrides of the connectors' rate limits, "jira=50/1,slack=1/1" (calls per seconds).
+  CONNECTOR_RATE_LIMITS: z
+    .string()
+    .regex(/^[a-z][a-z0-9_-]*=\d+\/\d+(,[a-z][a-z0-9_-]*=\d+\/\d+)*$/, { message: 'expected kind=calls/seconds pairs, e.g. "jira=50/1,slack=1/1"' })
+    .optional(),
   // People: OIDC bearer tokens.
   OIDC_ISSUER: optionalUrl(["https", "http"]),
   OIDC_AUDIENCE: z.string().min(1).optional(),
@@ -136,6 +143,9 @@ export interface Config {
     readonly reconcileEverySeconds: number;
     /** Pending actions older than this are re-enqueued. */
     readonly reconcileAfterSeconds: number;
+    readonly lockSeconds: number;
+    /** Rate limits replacing a connector's own, by kind. */
+    readonly rateLimits: Readonly<Record<string, { readonly max: number; readonly durationMs: number }>>;
   };
   readonly oidc?: {
     readonly issuer: string;
@@ -212,6 +222,8 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
       pollIntervalSeconds: e.POLL_INTERVAL_SECONDS,
       reconcileEverySeconds: e.RECONCILE_EVERY_SECONDS,
       reconcileAfterSeconds: e.RECONCILE_AFTER_SECONDS,
+      lockSeconds: e.JOBS_LOCK_SECONDS,
+      rateLimits: Object.freeze(parseRateLimits(e.CONNECTOR_RATE_LIMITS)),
     }),
     oidc: e.OIDC_ISSUER
       ? Object.freeze({
@@ -239,6 +251,17 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
       databaseCaFile: e.DATABASE_CA_FILE,
     }),
   });
+}
+
+function parseRateLimits(text: string | undefined): Record<string, { max: number; durationMs: number }> {
+  if (!text) return {};
+  return Object.fromEntries(
+    text.split(",").map((pair) => {
+      const [kind, rate] = pair.split("=") as [string, string];
+      const [max, seconds] = rate.split("/").map(Number) as [number, number];
+      return [kind, { max: Math.max(1, max), durationMs: Math.max(1, seconds) * 1000 }];
+    }),
+  );
 }
 
 /** Passwords in connection URLs never reach an error message or a log line. */

@@ -111,7 +111,7 @@ export async function startHub({ config, roles, log }: StartHubOptions): Promise
       const { jobs } = config;
       parts.workers = await startWorkers(
         { database, box: secretBoxFor(config), pubsub, queues: parts.queues, log, pollIntervalSeconds: jobs.pollIntervalSeconds, reconcileAfterSeconds: jobs.reconcileAfterSeconds },
-        { redisUrl: jobsRedisUrl, prefix: jobs.prefix, concurrency: jobs.concurrency, reconcileEverySeconds: jobs.reconcileEverySeconds },
+        { redisUrl: jobsRedisUrl, prefix: jobs.prefix, concurrency: jobs.concurrency, reconcileEverySeconds: jobs.reconcileEverySeconds, lockSeconds: jobs.lockSeconds, rateLimits: jobs.rateLimits },
       );
     }
 

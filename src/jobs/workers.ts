@@ -20,6 +20,8 @@ export interface WorkerOptions {
   /** Jobs each action queue runs at once. */
   concurrency: number;
   reconcileEverySeconds: number;
+  lockSeconds: number;
+  rateLimits: Readonly<Record<string, { max: number; durationMs: number }>>;
 }
 
 export interface RunningWorkers {
@@ -42,20 +44,27 @@ export async function startWorkers(deps: HandlerDeps, options: WorkerOptions): P
 
   const workers: Worker[] = [];
   const start = (queue: string, concurrency: number, limiter?: { max: number; duration: number }) => {
-    const worker: Worker = new Worker(queue, (job: Job) => dispatch(job, worker, deps), { connection, prefix: options.prefix, concurrency, limiter });
+    const lockDuration = options.lockSeconds * 1000;
+    const worker: Worker = new Worker(queue, (job: Job) => dispatch(job, worker, deps), { connection, prefix: options.prefix, concurrency, limiter, lockDuration, stalledInterval: lockDuration });
     worker.on("failed", (job, error) => deps.log.debug({ queue, jobId: job?.id, err: error }, "job attempt failed"));
     worker.on("error", (error) => deps.log.warn({ queue, err: error }, "worker error"));
     workers.push(worker);
   };
   for (const connector of connectors.values()) {
-    start(actionQueueName(connector.kind), options.concurrency, { max: connector.rateLimit.max, duration: connector.rateLimit.durationMs });
+    const { max, durationMs } = options.rateLimits[connector.kind] ?? connector.rateLimit;
+    start(actionQueueName(connector.kind), options.concurrency, { max, duration: durationMs });
   }
   start(WEBHOOK_QUEUE, 4);
   start(MAINTENANCE_QUEUE, 2);
 
-  await deps.queues
-    .queue(MAINTENANCE_QUEUE)
-    .upsertJobScheduler(RECONCILE_SCHEDULER_ID, { every: options.reconcileEverySeconds * 1000 }, { name: "actions.reconcile", data: {} });
+  // Again after every reconnect: a Redis that restarted empty has forgotten its schedulers, and the
+  // reconcile job is what brings back the work it lost.
+  const scheduleReconcile = () =>
+    deps.queues
+      .queue(MAINTENANCE_QUEUE)
+      .upsertJobScheduler(RECONCILE_SCHEDULER_ID, { every: options.reconcileEverySeconds * 1000 }, { name: "actions.reconcile", data: {} });
+  await scheduleReconcile();
+  connection.on("ready", () => void scheduleReconcile().catch((error: unknown) => deps.log.warn({ err: error }, "reconcile scheduler not set; retried at the next reconnect")));
   deps.log.info({ queues: workers.length, prefix: options.prefix }, "workers started");
 
   return {

@@ -77,10 +77,10 @@ export async function freePort(): Promise<number> {
   });
 }
 
-async function waitForPort(port: number, child: ChildProcess, output: () => string): Promise<void> {
+export async function waitForPort(port: number, child: ChildProcess, output: () => string): Promise<void> {
   const deadline = Date.now() + 10_000;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`mosquitto exited with ${child.exitCode}: ${output()}`);
+    if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}: ${output()}`);
     const open = await new Promise<boolean>((resolve) => {
       const socket = net.connect(port, "127.0.0.1");
       socket.once("connect", () => (socket.destroy(), resolve(true)));
@@ -89,7 +89,7 @@ async function waitForPort(port: number, child: ChildProcess, output: () => stri
     if (open) return;
     await new Promise((r) => setTimeout(r, 50));
   }
-  throw new Error(`mosquitto did not listen on ${port} within 10 s: ${output()}`);
+  throw new Error(`server did not listen on ${port} within 10 s: ${output()}`);
 }
 
 export async function stopChild(child: ChildProcess, signal: NodeJS.Signals = "SIGTERM"): Promise<void> {

@@ -26,7 +26,7 @@ describe("parseConfig defaults", () => {
       logLevel: "info",
       telemetry: { batchMax: 10_000, flushMs: 20, writeConnections: 3 },
       machineOfflineAfterSeconds: 60,
-      jobs: { prefix: "plantgraph", concurrency: 20, pollIntervalSeconds: 60, reconcileEverySeconds: 30, reconcileAfterSeconds: 30 },
+      jobs: { prefix: "plantgraph", concurrency: 20, pollIntervalSeconds: 60, reconcileEverySeconds: 30, reconcileAfterSeconds: 30, lockSeconds: 30, rateLimits: {} },
       oidc: undefined,
       secretsKeys: undefined,
       graphqlLimits: { maxDepth: 12, maxCost: 5_000, maxAliases: 15, maxDirectives: 10, maxTokens: 2_000, ratePerMinute: 1_200 },
@@ -40,6 +40,7 @@ describe("parseConfig defaults", () => {
     ["an MQTT client key without its certificate", { MQTT_KEY_FILE: "client.key" }, "MQTT_CERT_FILE"],
     ["a malformed keyring", { SECRETS_KEYS: "no-colon" }, "SECRETS_KEYS"],
     ["a job prefix with a colon", { JOBS_PREFIX: "bull:x" }, "JOBS_PREFIX"],
+    ["a rate limit without its period", { CONNECTOR_RATE_LIMITS: "jira=50" }, "CONNECTOR_RATE_LIMITS"],
   ])("rejects %s, naming the missing variable", (_name, env, variable) => {
     expect(() => parseConfig(env)).toThrow(new RegExp(`${variable}: expected`));
   });
