@@ -84,8 +84,9 @@ describe("parsePlantFile: valid files", () => {
                         { name: "count", dataType: "integer", normalMax: 100, mqttTopic: "acme/+/packaging/#", mqttField: "count" },
                         { name: "pressure", dataType: "float", mqttField: "p" },
                       ],
+                      rules: [],
                     },
-                    { name: "labeler-1", dataPoints: [] },
+                    { name: "labeler-1", dataPoints: [], rules: [] },
                   ],
                 },
                 { name: "line-2", machines: [] },
@@ -96,14 +97,18 @@ describe("parsePlantFile: valid files", () => {
         },
         { name: "lyon", timezone: "UTC", areas: [] },
       ],
+      integrations: [],
+      automations: [],
     } satisfies PlantSpec);
   });
 
+  const empty = { enterprise: "acme", sites: [], integrations: [], automations: [] };
   it.each([
-    ["sites omitted", doc("enterprise: acme"), { enterprise: "acme", sites: [] }],
-    ["sites empty", doc("enterprise: acme", "sites: []"), { enterprise: "acme", sites: [] }],
-    ["sites with no items", doc("enterprise: acme", "sites:"), { enterprise: "acme", sites: [] }],
-    ["comments and a document marker", doc("# the plant", "---", "enterprise: acme # owner"), { enterprise: "acme", sites: [] }],
+    ["sites omitted", doc("enterprise: acme"), empty],
+    ["sites empty", doc("enterprise: acme", "sites: []"), empty],
+    ["sites with no items", doc("enterprise: acme", "sites:"), empty],
+    ["comments and a document marker", doc("# the plant", "---", "enterprise: acme # owner"), empty],
+    ["empty workflow lists", doc("enterprise: acme", "integrations:", "automations: []"), empty],
   ])("accepts a minimal file: %s", (_title, text, expected) => {
     expect(plantOf(text)).toStrictEqual(expected);
   });
@@ -438,5 +443,246 @@ describe("formatPlantFileError", () => {
   it("formats a parsed error as file:line:column path: message", () => {
     const [error] = errorsOf(doc("enterprise: acme", "sites:", "  - name: lyon/2"));
     expect(error && formatPlantFileError("plants/acme.yaml", error)).toMatch(/^plants\/acme\.yaml:3:11 sites\[0\]\.name: expected 1-63 letters/);
+  });
+});
+
+/**
+ * One machine with the data points temperature and speed (lines 1-13), its rules from line 14 on
+ * (one per argument, "\n" between its keys), then whatever `after` adds at the top level.
+ */
+const machineWithRules = (rules: string[], after: string[] = []) =>
+  machineWith(
+    "                  - name: temperature",
+    "                  - name: speed",
+    "                rules:",
+    ...rules.flatMap((r) => r.split("\n").map((key, i) => `                  ${i === 0 ? "- " : "  "}${key}`)), // 14…
+    ...after,
+  );
+const rule0 = "sites[0].areas[0].lines[0].machines[0].rules[0]";
+const rule1 = "sites[0].areas[0].lines[0].machines[0].rules[1]";
+
+describe("parsePlantFile: rules", () => {
+  it("reads flat parameters into params, with the rule schema's defaults and the rule defaults", () => {
+    const plant = plantOf(
+      machineWithRules([
+        "{name: overheating, point: temperature, kind: threshold, condition: above, limit: 80, hysteresis: 2, forSeconds: 5}",
+        "{name: silent, point: speed, severity: critical, enabled: false, kind: stale, afterSeconds: 60}",
+      ]),
+    );
+    expect(plant.sites[0]?.areas[0]?.lines[0]?.machines[0]?.rules).toStrictEqual([
+      {
+        name: "overheating",
+        point: "temperature",
+        severity: "warning",
+        enabled: true,
+        params: { kind: "threshold", condition: "above", limit: 80, hysteresis: 2, forSeconds: 5, clearForSeconds: 0 },
+      },
+      { name: "silent", point: "speed", severity: "critical", enabled: false, params: { kind: "stale", afterSeconds: 60 } },
+    ]);
+  });
+
+  it("allows the same rule name on different machines", () => {
+    const machine = (name: string, limit: number) =>
+      `{ name: ${name}, dataPoints: [{ name: t }], rules: [{ name: hot, point: t, kind: threshold, condition: above, limit: ${limit} }] }`;
+    const text = doc("enterprise: acme", `sites: [{ name: s, areas: [{ name: a, lines: [{ name: l, machines: [${machine("m1", 1)}, ${machine("m2", 2)}] }] }] }]`);
+    const machines = plantOf(text).sites[0]?.areas[0]?.lines[0]?.machines ?? [];
+    expect(machines.map((m) => m.rules?.map((r) => [r.name, r.params.kind === "threshold" && r.params.limit]))).toEqual([[["hot", 1]], [["hot", 2]]]);
+  });
+
+  // [title, the rule (keys split by "\n"), its one error]
+  const cases: [string, string, Omit<PlantFileError, "column"> & { column?: number }][] = [
+    ["a misspelt parameter", "{name: hot, point: temperature, kind: threshold, condition: above, limit: 80, forSecond: 5}", { line: 14, path: `${rule0}.forSecond`, message: 'unknown key "forSecond"' }],
+    ["a parameter of another kind", "{name: hot, point: temperature, kind: stale, afterSeconds: 60, limit: 3}", { line: 14, path: `${rule0}.limit`, message: 'unknown key "limit"' }],
+    ["threshold 'above' without a limit", "name: hot\npoint: temperature\nkind: threshold\ncondition: above", { line: 14, column: 21, path: `${rule0}.limit`, message: "threshold 'above' needs a limit" }],
+    ["a limit that is not a number", "name: hot\npoint: temperature\nkind: threshold\ncondition: above\nlimit: hot", { line: 18, column: 28, path: `${rule0}.limit`, message: "threshold limit must be a number" }],
+    ["an unknown kind", "name: hot\npoint: temperature\nkind: thresold", { line: 16, column: 27, path: `${rule0}.kind`, message: expect.stringContaining("rule kind must be one of threshold, deviation") }],
+    ["no kind", "{name: hot, point: temperature, limit: 80}", { line: 14, path: `${rule0}.kind`, message: 'missing required key "kind"' }],
+    ["a counter batch of 0 parts", "{name: batch, point: speed, kind: counter, batchSize: 0}", { line: 14, path: `${rule0}.batchSize`, message: "counter batchSize must be at least 1 part" }],
+    ["an unknown severity", "name: hot\npoint: temperature\nseverity: fatal\nkind: stale\nafterSeconds: 5", { line: 16, column: 31, path: `${rule0}.severity`, message: expect.stringContaining('"info"|"warning"|"critical"') }],
+    ["a rule name with a space", "{name: too hot, point: temperature, kind: stale, afterSeconds: 5}", { line: 14, path: `${rule0}.name`, message: expect.stringContaining("expected 1-63 letters") }],
+    ["no point", "{name: hot, kind: stale, afterSeconds: 5}", { line: 14, path: `${rule0}.point`, message: 'missing required key "point"' }],
+    ["a point the machine does not declare", "name: hot\npoint: pressure\nkind: stale\nafterSeconds: 5", { line: 15, column: 28, path: `${rule0}.point`, message: 'machine "sealer-1" declares no data point "pressure"' }],
+    ["a rule that is not a mapping", "hot", { line: 14, path: rule0, message: "expected a rule: name, point, kind and its parameters" }],
+  ];
+
+  it.each(cases)("%s: one error at its line", (_title, rule, error) => {
+    expect(errorsOf(machineWithRules([rule]))).toEqual([expect.objectContaining(error)]);
+  });
+
+  it("a duplicate rule name within a machine points at the duplicate", () => {
+    const text = machineWithRules([
+      "{name: hot, point: temperature, kind: stale, afterSeconds: 5}",
+      "{name: hot, point: speed, kind: stale, afterSeconds: 5}",
+    ]);
+    expect(errorsOf(text)).toEqual([
+      { line: 15, column: 28, path: `${rule1}.name`, message: 'duplicate rule name "hot" (first at line 14)' },
+    ]);
+  });
+
+  it("reports a bad rule name, a bad parameter and an unknown point of other rules together", () => {
+    const text = machineWithRules([
+      "{name: too hot, point: temperature, kind: threshold, condition: above, limit: 80, hysteresis: -1}",
+      "{name: ok, point: nowhere, kind: stale, afterSeconds: 5}",
+    ]);
+    expect(errorsOf(text).map((e) => [e.line, e.path])).toEqual([
+      [14, `${rule0}.name`],
+      [14, `${rule0}.hysteresis`],
+      [15, `${rule1}.point`],
+    ]);
+  });
+});
+
+const board = ["integrations:", "  - { name: board, kind: builtin }"];
+
+describe("parsePlantFile: integrations", () => {
+  it("reads name, kind, site and config, defaulting to every site and an empty config", () => {
+    const text = machineWithRules([], [
+      "integrations:",
+      "  - { name: board, kind: builtin }",
+      "  - name: jira",
+      "    kind: jira",
+      "    site: acme/berlin",
+      "    config: { baseUrl: https://jira.example.com, projectKey: OPS }",
+    ]);
+    expect(plantOf(text).integrations).toStrictEqual([
+      { name: "board", kind: "builtin", site: null, config: {} },
+      { name: "jira", kind: "jira", site: "acme/berlin", config: { baseUrl: "https://jira.example.com", projectKey: "OPS" } },
+    ]);
+  });
+
+  it.each([
+    [
+      "secrets are refused, pointing to GraphQL",
+      ["integrations:", "  - name: jira", "    kind: jira", "    secrets: { apiToken: abc }"],
+      { line: 17, path: "integrations[0].secrets", message: expect.stringMatching(/^secrets never go in a plant file: .*updateIntegration/) },
+    ],
+    [
+      "an unknown connector kind",
+      ["integrations:", "  - name: tracker", "    kind: trello"],
+      { line: 16, column: 11, path: "integrations[0].kind", message: expect.stringMatching(/^expected a connector kind: builtin, jira, meistertask/) },
+    ],
+    [
+      "a config that is not an object",
+      ["integrations:", "  - { name: board, kind: builtin, config: [1, 2] }"],
+      { line: 15, path: "integrations[0].config", message: "expected an object" },
+    ],
+    [
+      "a site of another enterprise",
+      ["integrations:", "  - { name: board, kind: builtin, site: other/berlin }"],
+      { line: 15, path: "integrations[0].site", message: 'expected a site of this file: "acme/<site>" with a site listed under sites' },
+    ],
+    [
+      "a site the file does not list",
+      ["integrations:", "  - { name: board, kind: builtin, site: acme/lyon }"],
+      { line: 15, path: "integrations[0].site", message: expect.stringContaining("a site listed under sites") },
+    ],
+    [
+      "a duplicate name",
+      ["integrations:", "  - { name: board, kind: builtin }", "  - { name: board, kind: builtin }"],
+      { line: 16, path: "integrations[1].name", message: 'duplicate integration name "board" (first at line 15)' },
+    ],
+  ])("%s", (_title, after, error) => {
+    expect(errorsOf(machineWithRules([], after))).toEqual([expect.objectContaining(error)]);
+  });
+});
+
+describe("parsePlantFile: automations", () => {
+  it("applies the automation schema's defaults", () => {
+    const text = machineWithRules([], [
+      ...board,
+      "automations:",
+      "  - name: batch done",
+      "    trigger: batch.completed",
+      "    actions:",
+      '      - { type: create_task, key: qc, integration: board, title: "QC {{event.detail.batchNumber}}" }',
+    ]);
+    expect(plantOf(text).automations).toStrictEqual([
+      {
+        name: "batch done",
+        trigger: "batch.completed",
+        conditions: {},
+        actions: [{ type: "create_task", key: "qc", integration: "board", title: "QC {{event.detail.batchNumber}}", description: "{{event.message}}", labels: [] }],
+        cooldownSeconds: 0,
+        enabled: true,
+      },
+    ]);
+  });
+
+  it("accepts an action naming an integration the file does not declare (it may exist in the database)", () => {
+    const text = machineWithRules([], ["automations:", "  - { name: a, trigger: alarm.raised, actions: [{ type: close_task, key: c, integration: jira }] }"]);
+    expect(plantOf(text).automations?.[0]?.actions[0]?.integration).toBe("jira");
+  });
+
+  const automation = (...lines: string[]) => machineWithRules([], [...board, "automations:", "  - name: a", ...lines]);
+  it.each([
+    [
+      "close_task on a trigger without an alarm",
+      automation("    trigger: batch.completed", "    actions:", "      - { type: close_task, key: c, integration: board }"),
+      { line: 20, path: "automations[0].actions[0].type", message: "close_task needs an alarm trigger (its tasks are the alarm's)" },
+    ],
+    [
+      "an unknown action type",
+      automation("    trigger: alarm.raised", "    actions:", "      - { type: send_fax, key: c, integration: board }"),
+      { line: 20, path: "automations[0].actions[0].type", message: "Invalid discriminator value. Expected 'create_task' | 'notify' | 'close_task' | 'comment_task'" },
+    ],
+    [
+      "a create_task without a title",
+      automation("    trigger: alarm.raised", "    actions:", "      - { type: create_task, key: t, integration: board }"),
+      { line: 20, path: "automations[0].actions[0].title", message: 'missing required key "title"' },
+    ],
+    [
+      "a duplicate action key",
+      automation(
+        "    trigger: alarm.raised",
+        "    actions:",
+        "      - { type: create_task, key: t, integration: board, title: x }",
+        "      - { type: create_task, key: t, integration: board, title: y }",
+      ),
+      { line: 21, path: "automations[0].actions[1].key", message: 'duplicate action key "t"' },
+    ],
+    [
+      "no actions",
+      automation("    trigger: alarm.raised", "    actions: []"),
+      { line: 19, path: "automations[0].actions", message: "expected at least one action" },
+    ],
+    [
+      "an unknown trigger",
+      automation("    trigger: alarm.fired", "    actions: [{ type: close_task, key: c, integration: board }]"),
+      { line: 18, path: "automations[0].trigger", message: expect.stringContaining('"alarm.raised"') },
+    ],
+    [
+      "a machine condition that is not a path",
+      automation(
+        "    trigger: alarm.raised",
+        "    conditions: { machines: [sealer-1] }",
+        "    actions: [{ type: close_task, key: c, integration: board }]",
+      ),
+      { line: 19, path: "automations[0].conditions.machines[0]", message: expect.stringContaining("expected a path like") },
+    ],
+    [
+      "a duplicate automation name",
+      machineWithRules([], [
+        ...board,
+        "automations:",
+        "  - { name: a, trigger: alarm.raised, actions: [{ type: close_task, key: c, integration: board }] }",
+        "  - { name: a, trigger: alarm.cleared, actions: [{ type: close_task, key: c, integration: board }] }",
+      ]),
+      { line: 18, path: "automations[1].name", message: 'duplicate automation name "a" (first at line 17)' },
+    ],
+  ])("%s", (_title, text, error) => {
+    expect(errorsOf(text)).toEqual([expect.objectContaining(error)]);
+  });
+
+  it("errorAt places an error found while applying at its line in the file", () => {
+    const result = parsePlantFile(
+      machineWithRules([], ["automations:", "  - name: a", "    trigger: alarm.raised", "    actions:", "      - { type: close_task, key: c, integration: jira }"]),
+    );
+    if (!result.ok) throw new Error("expected a plant");
+    expect(result.errorAt(["automations", 0, "actions", 0, "integration"], "no integration")).toEqual({
+      line: 18,
+      column: 50,
+      path: "automations[0].actions[0].integration",
+      message: "no integration",
+    });
   });
 });
