@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { JIRA_FAKE_DEFAULTS, jiraWebhookRequest, startJiraFake } from "../../connectors/jira/fixtures/fake.js";
+import { fakeHookPath, startSlackFake } from "../../connectors/slack/fixtures/fake.js";
 import { globalId } from "../../src/graphql/relay/node.type.js";
 import { startHub, type Hub } from "../../src/hub.js";
 import { eventually, graphql } from "../support/graphql.js";
@@ -16,6 +17,7 @@ describe("alarm to ticket and back", () => {
   let plant: PipelinePlant;
   let broker: PrivateMosquitto;
   let jira: Awaited<ReturnType<typeof startJiraFake>>;
+  let slack: Awaited<ReturnType<typeof startSlackFake>>;
   let hub: Hub;
   let integrationId: number;
   let ruleId: number;
@@ -35,6 +37,8 @@ describe("alarm to ticket and back", () => {
     broker = await startPrivateMosquitto();
     plant = await setUpPipelinePlant("alarm-e2e", broker.url);
     jira = await startJiraFake();
+    slack = await startSlackFake();
+    await plant.addIntegration({ kind: "slack", name: "maintenance-channel", config: { allowInsecureUrl: true }, secrets: { webhookUrl: `${slack.baseUrl}${fakeHookPath}` } });
     ruleId = await plant.addRule({ ...overheating, params: { ...overheating.params, forSeconds: 2 } });
     integrationId = await plant.addIntegration({
       kind: "jira",
@@ -56,6 +60,7 @@ describe("alarm to ticket and back", () => {
           labels: ["overheating"],
           dueInHours: 24,
         },
+        { type: "notify", key: "technician", integration: "maintenance-channel", title: "Overheating on {{machine.name}}", text: "{{event.message}}: ticket follows in Jira." },
       ],
     });
     hub = await startHub({ config: plant.config(), roles: ["ingest", "api", "worker"], log: quietLog() });
@@ -64,6 +69,7 @@ describe("alarm to ticket and back", () => {
   afterAll(async () => {
     await hub?.stop();
     await jira?.close();
+    await slack?.close();
     await broker?.stop();
     await plant?.testDb.drop();
   });
@@ -91,6 +97,10 @@ describe("alarm to ticket and back", () => {
     await eventually(async () => ((await plant.count("select raise_count as n from alarm where rule_id = $1", [ruleId])) >= 2 ? true : undefined), "the re-raise");
     expect(await alarm()).toHaveLength(1);
     expect(await plant.count("select count(*)::int as n from task")).toBe(1);
+    // The technician was told once, on the channel.
+    const posts = slack.requests.filter((r) => r.method === "POST" && r.url === fakeHookPath);
+    expect(posts).toHaveLength(1);
+    expect(JSON.stringify(posts[0]!.body)).toContain("Overheating on press-1");
   });
 
   it("refuses a webhook whose signature does not match, and records it", async () => {
