@@ -24,6 +24,20 @@ export const permissionMatrix = {
   "integration.read": ["engineer", "auditor", "admin"],
   /** Create, change, delete integrations and set their secrets. */
   "integration.manage": ["engineer", "admin"],
+  /** Create, change and delete rules on machines' data points. */
+  "rule.manage": ["engineer", "admin"],
+  /** See alarms and follow their changes. */
+  "alarm.read": everyone,
+  /** Acknowledge, shelve and unshelve alarms. */
+  "alarm.acknowledge": ["operator", "technician", "engineer", "admin"],
+  /** See the automations (plant-wide: not tied to a site). */
+  "automation.read": ["planner", "engineer", "auditor", "admin"],
+  /** Create, change and delete automations. */
+  "automation.manage": ["engineer", "admin"],
+  /** See tasks and follow their changes. */
+  "task.read": everyone,
+  /** Change the status of tasks on the built-in board. */
+  "task.update": ["operator", "technician", "engineer", "admin"],
 } as const satisfies Record<string, readonly AccessRole[]>;
 
 export type Permission = keyof typeof permissionMatrix;

@@ -31,3 +31,6 @@ export interface GraphqlContext extends GraphqlDeps {
 export function createContext(deps: GraphqlDeps, requestId: string, identity: Identity): GraphqlContext {
   return { ...deps, loaders: createLoaders(deps), requestId, identity };
 }
+
+/** Who made a change and in which request, as services record it. */
+export const actorOf = (ctx: GraphqlContext) => ({ actor: ctx.identity.id, requestId: ctx.requestId });

@@ -14,8 +14,10 @@ import {
   type MachineRow,
   type SiteRow,
 } from "../assets/asset.queries.js";
+import { machinesInMaintenance } from "../tasks/task.service.js";
 import type { LatestValue } from "../telemetry/latest-values.js";
 import type { GraphqlDeps } from "./context.js";
+import { tasksOf, type TaskWithIntegration } from "./task/task.queries.js";
 
 type AssetKind = keyof typeof assetTables;
 
@@ -27,12 +29,15 @@ function byId<K extends AssetKind>(deps: GraphqlDeps, kind: K) {
   });
 }
 
-function grouped<Row>(load: (ids: readonly number[]) => Promise<Row[]>, keyOf: (row: Row) => number) {
-  return new DataLoader<number, Row[]>(async (ids) => {
-    const groups = new Map<number, Row[]>(ids.map((id) => [id, []]));
-    for (const row of await load(ids)) groups.get(keyOf(row))?.push(row);
-    return ids.map((id) => groups.get(id) ?? []);
-  });
+function grouped<Row>(load: (ids: readonly number[]) => Promise<Row[]>, keyOf: (row: Row) => number, cache = true) {
+  return new DataLoader<number, Row[]>(
+    async (ids) => {
+      const groups = new Map<number, Row[]>(ids.map((id) => [id, []]));
+      for (const row of await load(ids)) groups.get(keyOf(row))?.push(row);
+      return ids.map((id) => groups.get(id) ?? []);
+    },
+    { cache },
+  );
 }
 
 /** Per-request batching, so a page of machines with their metrics costs a handful of queries. */
@@ -54,6 +59,13 @@ export function createLoaders(deps: GraphqlDeps) {
     machinesOfLine: grouped<MachineRow>((ids) => machinesByLine(db, ids), (r) => r.lineId),
     dataPointsOfMachine: grouped<DataPointRow>((ids) => dataPointsByMachine(db, ids), (r) => r.machineId),
     latest: new DataLoader<number, LatestValue | undefined>((ids) => deps.latest.get(ids)),
+    // Batched but never cached: a subscription keeps its context, and tasks change under it.
+    tasksOfAlarm: grouped<TaskWithIntegration>((ids) => tasksOf(db, "alarmId", ids), (r) => r.task.alarmId!, false),
+    tasksOfMachine: grouped<TaskWithIntegration>((ids) => tasksOf(db, "machineId", ids), (r) => r.task.machineId!, false),
+    inMaintenance: new DataLoader<number, boolean>(async (ids) => {
+      const busy = await machinesInMaintenance(db, ids);
+      return ids.map((id) => busy.has(id));
+    }, { cache: false }),
   };
 }
 

@@ -11,6 +11,12 @@ import { QuarantineResolver } from "./quarantine/quarantine.resolver.js";
 import { ReadingResolver } from "./reading/reading.resolver.js";
 import { SecurityEventResolver } from "./security-event/security-event.resolver.js";
 import { NodeResolver } from "./relay/node.resolver.js";
+import { RuleResolver } from "./rule/rule.resolver.js";
+import { AlarmResolver } from "./alarm/alarm.resolver.js";
+import { AutomationResolver } from "./automation/automation.resolver.js";
+import { TaskResolver } from "./task/task.resolver.js";
+import { MachineTaskResolver } from "./task/machine-task.resolver.js";
+import { EventActionResolver } from "./event-action/event-action.resolver.js";
 
 export const resolvers = [
   NodeResolver,
@@ -26,6 +32,12 @@ export const resolvers = [
   IntegrationResolver,
   ApiKeyResolver,
   SecurityEventResolver,
+  RuleResolver,
+  AlarmResolver,
+  AutomationResolver,
+  TaskResolver,
+  MachineTaskResolver,
+  EventActionResolver,
 ] as const;
 
 /**

@@ -1,6 +1,7 @@
 import { seesEnterprise, seesSite, sitePathOf } from "../auth/identity.js";
 import type { AreaRow, LineRow, MachineRow, SiteRow } from "../assets/asset.queries.js";
 import type { GraphqlContext } from "./context.js";
+import { parseGlobalId } from "./relay/node.type.js";
 
 /**
  * Site scope for objects reached by id: what lies outside the caller's sites is treated as
@@ -27,3 +28,10 @@ export async function lineVisible(ctx: GraphqlContext, line: LineRow | undefined
 }
 
 export const enterpriseVisible = (ctx: GraphqlContext, name: string) => seesEnterprise(ctx.identity.scope, name);
+
+/** The machine a global id names, when the caller may see it; undefined otherwise. */
+export async function visibleMachine(ctx: GraphqlContext, id: string): Promise<MachineRow | undefined> {
+  const parsed = parseGlobalId(id, "Machine");
+  const row = parsed && (await ctx.loaders.machine.load(parsed.id));
+  return machineVisible(ctx, row) ? row : undefined;
+}

@@ -15,6 +15,8 @@ import { createLogger } from "../../src/log/logger.js";
 import { createIntegration } from "../../src/integrations/integration.service.js";
 import { createSecretBox } from "../../src/secrets/secret-box.js";
 import { createHubPubSub, type PubSubHandle } from "../../src/pubsub/pubsub.js";
+import { saveAutomation } from "../../src/automations/automation.service.js";
+import { raiseTestAlarm, seedDeadAction, seedRule, seedTask } from "../support/alarms.js";
 import { createTestDatabase, type TestDatabase } from "../support/database.js";
 import { post, wsClient } from "../support/graphql.js";
 import { TEST_REDIS_URL } from "../support/services.js";
@@ -77,6 +79,15 @@ describe("authorization matrix: every operation × role × site scope", () => {
   const secretsKeys = `k1:${randomBytes(32).toString("base64")}`;
   const secretBox = createSecretBox(secretsKeys);
   const integrationIds = {} as Record<Target, number>;
+  const boardIds = {} as Record<Target, number>;
+  const alarmIds = {} as Record<Target, number>;
+  const taskIds = {} as Record<Target, number>;
+
+  /** A fresh active alarm on the target machine (its own rule), for the alarm mutations. */
+  async function expendableAlarm(target: Target): Promise<string> {
+    const rule = await seedRule(testDb.database.db, machineIds[target], "temperature");
+    return String((await raiseTestAlarm(testDb.database.db, rule)).alarm.id);
+  }
 
   /** An expendable machine (and data point) in the target site, for the delete operations. */
   async function expendableMachine(target: Target): Promise<{ machineId: number; dataPointId: number }> {
@@ -224,7 +235,7 @@ describe("authorization matrix: every operation × role × site scope", () => {
       run: (c, t) => outcome(
         c,
         `mutation($input: CreateIntegrationInput!) { createIntegration(input: $input) { integration { id } errors { message } } }`,
-        { input: { kind: "webhook", name: `made-in-matrix-${randomBytes(3).toString("hex")}`, site: sitePath(t), secrets: { url: "https://example.com/hook" } } },
+        { input: { kind: "webhook", name: `made-in-matrix-${randomBytes(3).toString("hex")}`, site: sitePath(t), config: { url: "https://example.com/hook" }, secrets: { secret: "0123456789abcdef" }, verify: false } },
         (d) => d.createIntegration.integration !== null,
       ),
     },
@@ -234,7 +245,7 @@ describe("authorization matrix: every operation × role × site scope", () => {
       run: (c, t) => outcome(
         c,
         `mutation($input: UpdateIntegrationInput!) { updateIntegration(input: $input) { integration { id } errors { message } } }`,
-        { input: { id: String(integrationIds[t]), config: { touched: true } } },
+        { input: { id: String(integrationIds[t]), config: { url: `https://example.com/${randomBytes(3).toString("hex")}` }, verify: false } },
         (d) => d.updateIntegration.integration !== null,
       ),
     },
@@ -250,20 +261,144 @@ describe("authorization matrix: every operation × role × site scope", () => {
     {
       field: "Subscription.readingAdded",
       permission: "telemetry.read",
-      run: (c, t) => subscriptionOutcome(c, t),
+      run: (c, t) =>
+        subscriptionOutcome(c, `subscription($id: ID!) { readingAdded(machineId: $id) { value } }`, { id: globalId("Machine", machineIds[t]) }, () =>
+          pubsub.pubsub.publish("READING_ADDED", machineIds[t], [
+            { dataPointId: 1, machineId: machineIds[t], metric: "temperature", value: 1, ts: new Date().toISOString(), quality: "good" },
+          ]),
+        ),
+    },
+    {
+      field: "Query.rules",
+      permission: "asset.read",
+      run: (c, t) => outcome(c, `query($id: ID) { rules(machineId: $id) { name dataPoint } }`, { id: globalId("Machine", machineIds[t]) }, (d) =>
+        d.rules.some((r: any) => r.name === `rule-of-${t}` && r.dataPoint === "temperature")),
+    },
+    {
+      field: "Mutation.saveRule",
+      permission: "rule.manage",
+      run: (c, t) => outcome(
+        c,
+        `mutation($input: SaveRuleInput!) { saveRule(input: $input) { rule { id } errors { message } } }`,
+        { input: { machineId: globalId("Machine", machineIds[t]), dataPoint: "temperature", name: `r-${randomBytes(3).toString("hex")}`, params: { kind: "stale", afterSeconds: 60 } } },
+        (d) => d.saveRule.rule !== null,
+      ),
+    },
+    {
+      field: "Mutation.deleteRule",
+      permission: "rule.manage",
+      run: async (c, t) => {
+        const rule = await seedRule(testDb.database.db, machineIds[t], "temperature");
+        return outcome(c, `mutation($id: ID!) { deleteRule(id: $id) { deletedId errors { message } } }`, { id: String(rule.id) }, (d) => d.deleteRule.deletedId !== null);
+      },
+    },
+    {
+      field: "Query.alarms",
+      permission: "alarm.read",
+      run: (c, t) => outcome(c, `query($m: ID) { alarms(filter: { machineId: $m, state: [ACTIVE] }, first: 50) { edges { node { id } } } }`, { m: globalId("Machine", machineIds[t]) }, (d) =>
+        d.alarms.edges.some((e: any) => e.node.id === String(alarmIds[t]))),
+    },
+    {
+      field: "Mutation.acknowledgeAlarm",
+      permission: "alarm.acknowledge",
+      run: async (c, t) => outcome(c, `mutation($id: ID!) { acknowledgeAlarm(id: $id, note: "seen") { alarm { state } errors { message } } }`, { id: await expendableAlarm(t) }, (d) =>
+        d.acknowledgeAlarm.alarm?.state === "ACKNOWLEDGED"),
+    },
+    {
+      field: "Mutation.shelveAlarm",
+      permission: "alarm.acknowledge",
+      run: async (c, t) => outcome(
+        c,
+        `mutation($id: ID!, $until: DateTime!) { shelveAlarm(id: $id, until: $until, reason: "sensor swap") { alarm { shelved } errors { message } } }`,
+        { id: await expendableAlarm(t), until: new Date(Date.now() + 3600_000).toISOString() },
+        (d) => d.shelveAlarm.alarm?.shelved === true,
+      ),
+    },
+    {
+      field: "Mutation.unshelveAlarm",
+      permission: "alarm.acknowledge",
+      run: async (c, t) => outcome(c, `mutation($id: ID!) { unshelveAlarm(id: $id) { alarm { shelved } errors { message } } }`, { id: await expendableAlarm(t) }, (d) =>
+        d.unshelveAlarm.alarm?.shelved === false),
+    },
+    {
+      field: "Subscription.alarmChanged",
+      permission: "alarm.read",
+      run: (c, t) =>
+        subscriptionOutcome(c, `subscription($id: ID) { alarmChanged(machineId: $id) { id } }`, { id: globalId("Machine", machineIds[t]) }, () =>
+          pubsub.pubsub.publish("ALARM_CHANGED", { alarmId: alarmIds[t], machineId: machineIds[t], state: "active", at: new Date().toISOString() }),
+        ),
+    },
+    {
+      field: "Query.automations",
+      permission: "automation.read",
+      unscoped: true,
+      run: (c) => outcome(c, `{ automations { name trigger } }`, {}, (d) => d.automations.some((a: any) => a.name === "matrix-automation" && a.trigger === "ALARM_RAISED")),
+    },
+    {
+      field: "Mutation.saveAutomation",
+      permission: "automation.manage",
+      unscoped: true,
+      run: (c) => outcome(
+        c,
+        `mutation($input: SaveAutomationInput!) { saveAutomation(input: $input) { automation { id } errors { message } } }`,
+        { input: { name: `a-${randomBytes(3).toString("hex")}`, trigger: "ALARM_RAISED", actions: [{ type: "create_task", key: "t", integration: "board", title: "x" }] } },
+        (d) => d.saveAutomation.automation !== null,
+      ),
+    },
+    {
+      field: "Mutation.deleteAutomation",
+      permission: "automation.manage",
+      unscoped: true,
+      run: async (c) => {
+        const { row } = await saveAutomation(testDb.database.db, { name: `x-${randomBytes(3).toString("hex")}`, trigger: "alarm.raised", actions: [{ type: "notify", key: "n", integration: "board", text: "x" }] }, "test");
+        return outcome(c, `mutation($id: ID!) { deleteAutomation(id: $id) { deletedId errors { message } } }`, { id: String(row.id) }, (d) => d.deleteAutomation.deletedId !== null);
+      },
+    },
+    {
+      field: "Query.tasks",
+      permission: "task.read",
+      run: (c, t) => outcome(c, `query($a: ID) { tasks(filter: { alarmId: $a }) { edges { node { id } } } }`, { a: String(alarmIds[t]) }, (d) =>
+        d.tasks.edges.some((e: any) => e.node.id === String(taskIds[t]))),
+    },
+    {
+      field: "Mutation.setTaskStatus",
+      permission: "task.update",
+      run: async (c, t) => {
+        const task = await seedTask(testDb.database.db, { integrationId: boardIds[t], machineId: machineIds[t] });
+        return outcome(c, `mutation($id: ID!) { setTaskStatus(id: $id, status: CANCELLED) { task { status } errors { message } } }`, { id: String(task.id) }, (d) =>
+          d.setTaskStatus.task?.status === "CANCELLED");
+      },
+    },
+    {
+      field: "Subscription.taskChanged",
+      permission: "task.read",
+      run: (c, t) =>
+        subscriptionOutcome(c, `subscription($id: ID) { taskChanged(machineId: $id) { id } }`, { id: globalId("Machine", machineIds[t]) }, () =>
+          pubsub.pubsub.publish("TASK_CHANGED", { taskId: taskIds[t], machineId: machineIds[t], alarmId: null, integrationId: boardIds[t], status: "open", at: new Date().toISOString() }),
+        ),
+    },
+    {
+      field: "Query.deadLetters",
+      permission: "integration.read",
+      run: (c, t) => outcome(c, `query($id: ID) { deadLetters(integrationId: $id) { totalCount } }`, { id: String(boardIds[t]) }, (d) => d.deadLetters.totalCount > 0),
+    },
+    {
+      field: "Mutation.replayAction",
+      permission: "integration.manage",
+      run: async (c, t) => {
+        const action = await seedDeadAction(testDb.database.db, boardIds[t], machineIds[t]);
+        return outcome(c, `mutation($id: ID!) { replayAction(id: $id) { action { status } errors { message } } }`, { id: String(action.id) }, (d) =>
+          d.replayAction.action?.status === "PENDING");
+      },
     },
   ];
 
-  /** Over graphql-ws: a reading published for the target machine arrives, or the subscription is refused. */
-  async function subscriptionOutcome(caller: Caller, target: Target): Promise<Outcome> {
+  /** Over graphql-ws: what `publish` announces for the target arrives, or the subscription is refused. */
+  async function subscriptionOutcome(caller: Caller, query: string, variables: Record<string, unknown>, publish: () => void): Promise<Outcome> {
     const client = wsClient(endpoint, { authorization: `Bearer ${caller.key}` });
     try {
       return await new Promise<Outcome>((resolve, reject) => {
-        const publisher = setInterval(() => {
-          pubsub.pubsub.publish("READING_ADDED", machineIds[target], [
-            { dataPointId: 1, machineId: machineIds[target], metric: "temperature", value: 1, ts: new Date().toISOString(), quality: "good" },
-          ]);
-        }, 50);
+        const publisher = setInterval(publish, 50);
         const finish = (value: Outcome | Error) => {
           clearInterval(publisher);
           unsubscribe();
@@ -271,7 +406,7 @@ describe("authorization matrix: every operation × role × site scope", () => {
           else resolve(value);
         };
         const unsubscribe = client.subscribe(
-          { query: `subscription($id: ID!) { readingAdded(machineId: $id) { value } }`, variables: { id: globalId("Machine", machineIds[target]) } },
+          { query, variables },
           {
             next: (result) => {
               const code = result.errors?.[0]?.extensions?.code;
@@ -312,9 +447,21 @@ describe("authorization matrix: every operation × role × site scope", () => {
       callers.set(role, { key, role });
     }
     for (const target of ["inside", "outside"] as const) {
-      const row = await createIntegration(testDb.database.db, secretBox, { kind: "jira", name: `integration-of-${target}`, site: sitePath(target), secrets: { apiToken: "t" } }, { actor: "test" });
+      const row = await createIntegration(
+        testDb.database.db,
+        secretBox,
+        { kind: "webhook", name: `integration-of-${target}`, site: sitePath(target), config: { url: "https://example.com/hook" }, secrets: { secret: "0123456789abcdef" } },
+        { actor: "test" },
+      );
       integrationIds[target] = row.id;
+      const board = await createIntegration(testDb.database.db, undefined, { kind: "builtin", name: `board-of-${target}`, site: sitePath(target) }, { actor: "test" });
+      boardIds[target] = board.id;
+      const rule = await seedRule(testDb.database.db, machineIds[target], "temperature", `rule-of-${target}`);
+      alarmIds[target] = (await raiseTestAlarm(testDb.database.db, rule)).alarm.id;
+      taskIds[target] = (await seedTask(testDb.database.db, { integrationId: board.id, machineId: machineIds[target], alarmId: alarmIds[target] })).id;
+      await seedDeadAction(testDb.database.db, board.id, machineIds[target]);
     }
+    await saveAutomation(testDb.database.db, { name: "matrix-automation", trigger: "alarm.raised", actions: [{ type: "create_task", key: "t", integration: "board", title: "x" }] }, "test");
     const config = parseConfig({
       SECRETS_KEYS: secretsKeys,
       NODE_ENV: "test",
@@ -324,6 +471,7 @@ describe("authorization matrix: every operation × role × site scope", () => {
       SIMULATOR: "false",
       LOG_LEVEL: "silent",
       RATE_LIMIT_PER_MINUTE: "100000",
+      JOBS_PREFIX: `matrix${randomBytes(3).toString("hex")}`,
     });
     hub = await startHub({ config, roles: ["api"], log });
     endpoint = hub.graphqlUrl!;

@@ -168,6 +168,9 @@ describe("secrets grep over the real server", () => {
   const plant = () => `s3cr3t-${randomBytes(12).toString("hex")}`;
   const [token, webhookSecret, replacedToken, invalidInputSecret, takenNameSecret] = [plant(), plant(), plant(), plant(), plant()];
   const [deniedSecret, inlineSecret, outOfScopeSecret, orphanSecret, coercionSecret] = [plant(), plant(), plant(), plant(), plant()];
+  /** Valid Jira settings besides the secrets (the connector's schema checks config and secrets together). */
+  const jiraConfig = { baseUrl: "https://jira.example.com", email: "bot@example.com", projectKey: "MAINT" };
+  const slackUrl = (secret: string) => `https://hooks.slack.com/services/T000/B000/${secret}`;
   const planted = [token, webhookSecret, replacedToken, invalidInputSecret, takenNameSecret, deniedSecret, inlineSecret, outOfScopeSecret, orphanSecret, coercionSecret];
 
   async function gql<T = any>(query: string, variables: Record<string, unknown>, apiKey: string): Promise<{ data?: T; errors?: any[] }> {
@@ -209,27 +212,28 @@ describe("secrets grep over the real server", () => {
   });
 
   it("stores and replaces secrets over GraphQL and shows only their names", async () => {
-    const created = await gql(CREATE, { input: { kind: "jira", name: "jira-berlin", site: "acme/berlin", config: { baseUrl: "https://jira.example.com" }, secrets: { apiToken: token, webhookSecret } } }, adminKey);
+    const created = await gql(CREATE, { input: { kind: "jira", name: "jira-berlin", site: "acme/berlin", config: jiraConfig, secrets: { apiToken: token, webhookSecret }, verify: false } }, adminKey);
     expect(created.errors).toBeUndefined();
     const integration = created.data.createIntegration.integration;
     expect(integration).toMatchObject({ kind: "jira", name: "jira-berlin", site: "acme/berlin", config: { baseUrl: "https://jira.example.com" }, secretKeys: ["apiToken", "webhookSecret"] });
     expect(await readSecrets(testDb.database.db, box, Number(integration.id))).toEqual({ apiToken: token, webhookSecret });
 
-    const updated = await gql(UPDATE, { input: { id: integration.id, secrets: { apiToken: replacedToken } } }, adminKey);
-    expect(updated.data.updateIntegration).toMatchObject({ integration: { secretKeys: ["apiToken"], config: { baseUrl: "https://jira.example.com" } }, errors: [] });
-    expect(await readSecrets(testDb.database.db, box, Number(integration.id))).toEqual({ apiToken: replacedToken });
+    // The new secrets replace every stored one (Jira needs both, so both are given again).
+    const updated = await gql(UPDATE, { input: { id: integration.id, secrets: { apiToken: replacedToken, webhookSecret }, verify: false } }, adminKey);
+    expect(updated.data.updateIntegration).toMatchObject({ integration: { secretKeys: ["apiToken", "webhookSecret"], config: { baseUrl: "https://jira.example.com" } }, errors: [] });
+    expect(await readSecrets(testDb.database.db, box, Number(integration.id))).toEqual({ apiToken: replacedToken, webhookSecret });
 
     // A secret written into the query text itself, not a variable.
     const inline = await gql(
-      `mutation { createIntegration(input: { kind: "slack", name: "slack-all", secrets: { botToken: "${inlineSecret}" } }) { integration { name secretKeys } errors { message } } }`,
+      `mutation { createIntegration(input: { kind: "slack", name: "slack-all", secrets: { webhookUrl: "${slackUrl(inlineSecret)}" }, verify: false }) { integration { name secretKeys } errors { message } } }`,
       {},
       adminKey,
     );
-    expect(inline.data.createIntegration).toEqual({ integration: { name: "slack-all", secretKeys: ["botToken"] }, errors: [] });
+    expect(inline.data.createIntegration).toEqual({ integration: { name: "slack-all", secretKeys: ["webhookUrl"] }, errors: [] });
   });
 
   it("keeps site scope: other sites' and site-less integrations are invisible to a one-site key", async () => {
-    await gql(CREATE, { input: { kind: "jira", name: "jira-paris", site: "acme/paris", secrets: { apiToken: "paris-token" } } }, adminKey);
+    await gql(CREATE, { input: { kind: "jira", name: "jira-paris", site: "acme/paris", config: jiraConfig, secrets: { apiToken: "paris-token", webhookSecret: "paris-hook" }, verify: false } }, adminKey);
     const seen = await gql(`{ integrations { name site } }`, {}, berlinKey);
     expect(seen).toEqual({ data: { integrations: [{ name: "jira-berlin", site: "acme/berlin" }] } });
     const all = await gql(`{ integrations { name } }`, {}, adminKey);
@@ -318,7 +322,7 @@ describe("secrets grep over the real server", () => {
 
     // And the secrets are there, sealed: the search looked at the right rows.
     const stored = await Promise.all(everything.data.integrations.map((i: { id: string }) => readSecrets(testDb.database.db, box, Number(i.id))));
-    expect(stored.flatMap((s) => Object.values(s ?? {}))).toEqual(expect.arrayContaining([replacedToken, inlineSecret]));
+    expect(stored.flatMap((s) => Object.values(s ?? {}))).toEqual(expect.arrayContaining([replacedToken, slackUrl(inlineSecret)]));
   });
 });
 

@@ -19,6 +19,9 @@ export class CreateIntegrationInput {
 
   @Field(() => JSONResolver, { nullable: true, description: 'Credentials, an object of strings, e.g. {"apiToken": "..."}; stored encrypted, never shown.' })
   secrets?: unknown;
+
+  @Field(() => Boolean, { defaultValue: true, description: "Check the settings with the tool before saving (one cheap call); false skips the call, not the validation." })
+  verify!: boolean;
 }
 
 @InputType("UpdateIntegrationInput", { description: "Replaces the config and/or all secrets; absent fields stay as they are." })
@@ -31,6 +34,9 @@ export class UpdateIntegrationInput {
 
   @Field(() => JSONResolver, { nullable: true, description: "Replaces every stored secret." })
   secrets?: unknown;
+
+  @Field(() => Boolean, { defaultValue: true, description: "Check the settings with the tool before saving; false skips the call, not the validation." })
+  verify!: boolean;
 }
 
 @ObjectType("IntegrationPayload")
