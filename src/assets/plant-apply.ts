@@ -12,12 +12,15 @@ import {
   upsertParents,
   type Upserted,
 } from "./asset.service.js";
+import { applyAutomations, applyIntegrations, applyRules, deleteRulesOfMachines, PlantReferenceError } from "./plant-apply.workflows.js";
 import { formatPlantFileError, parsePlantFile, type PlantFileError, type PlantSpec } from "./plant-file.js";
 
 /**
  * Applies a declarative plant file to the asset model in one transaction: every entity the file
  * lists is created or brought in line with it, and with `prune` whatever of the file's enterprise
- * it no longer lists (machines, data points) is deleted with its telemetry.
+ * it no longer lists (machines, data points, rules of its machines) is deleted with its telemetry,
+ * and so is every automation it does not list. Integrations are created or updated, never deleted
+ * (they hold secrets the file does not have).
  */
 
 export interface ApplySummary {
@@ -28,7 +31,10 @@ export interface ApplySummary {
 }
 
 export interface ApplyOptions {
-  /** Delete machines of the enterprise and data points of listed machines that the file no longer lists. */
+  /**
+   * Delete machines of the enterprise, data points and rules of listed machines, and automations
+   * (hub-wide) that the file no longer lists.
+   */
   prune?: boolean;
 }
 
@@ -47,6 +53,11 @@ export async function applyPlant(database: Database, plant: PlantSpec, options: 
   return database.db.transaction(async (tx) => {
     // Two replicas booting with the same file must not race each other's inserts.
     await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`plantgraph.plant-apply:${plant.enterprise}`}))`);
+    // Integrations and automations are hub-wide: files of different enterprises must not race on them.
+    const integrationSpecs = plant.integrations ?? [];
+    const automationSpecs = plant.automations ?? [];
+    const hubWide = options.prune === true || integrationSpecs.length > 0 || automationSpecs.length > 0;
+    if (hubWide) await tx.execute(sql`select pg_advisory_xact_lock(hashtext('plantgraph.plant-apply:hub'))`);
 
     const summary: ApplySummary = { created: 0, updated: 0, unchanged: 0, deleted: 0 };
     const count = (change: Upserted["change"]) => void summary[change]++;
@@ -81,14 +92,16 @@ export async function applyPlant(database: Database, plant: PlantSpec, options: 
             count(machine.change);
             keptMachines.push(machine.id);
 
-            const keptPoints: number[] = [];
+            const keptPoints = new Map<string, number>();
             for (const point of spec.dataPoints) {
               const upserted = await upsertDataPoint(tx, machine.id, point);
               count(upserted.change);
-              keptPoints.push(upserted.id);
+              keptPoints.set(point.name, upserted.id);
             }
+            // Rules first: a rule moved off a data point the prune below deletes must not go with it.
+            summary.deleted += await applyRules(tx, machine.id, keptPoints, spec.rules ?? [], options.prune === true, count);
             if (options.prune) {
-              summary.deleted += await deleteDataPoints(tx, await dataPointsNotIn(tx, machine.id, keptPoints));
+              summary.deleted += await deleteDataPoints(tx, await dataPointsNotIn(tx, machine.id, [...keptPoints.values()]));
             }
           }
         }
@@ -97,16 +110,23 @@ export async function applyPlant(database: Database, plant: PlantSpec, options: 
 
     if (options.prune) {
       for (const machineId of await machinesOfEnterpriseNotIn(tx, enterprise, keptMachines)) {
-        // Delete the points first so they are counted; deleteMachine then finds none left.
+        // Delete the rules and points first so they are counted; deleteMachine then finds none left.
+        summary.deleted += await deleteRulesOfMachines(tx, [machineId]);
         summary.deleted += await deleteDataPoints(tx, await dataPointsNotIn(tx, machineId, []));
         if (await deleteMachine(tx, machineId)) summary.deleted++;
       }
     }
+
+    await applyIntegrations(tx, integrationSpecs, count);
+    summary.deleted += await applyAutomations(tx, automationSpecs, options.prune === true, count);
     return summary;
   });
 }
 
-/** Validates `text` and applies it; throws PlantFileRejected (nothing written) when invalid. */
+/**
+ * Validates `text` and applies it; throws PlantFileRejected (nothing written) when invalid, also
+ * when it names integrations the database lacks or contradicts.
+ */
 export async function applyPlantText(
   database: Database,
   text: string,
@@ -117,7 +137,10 @@ export async function applyPlantText(
   const parsed = parsePlantFile(text);
   if (!parsed.ok) throw new PlantFileRejected(fileName, parsed.errors);
   const started = performance.now();
-  const summary = await applyPlant(database, parsed.plant, options);
+  const summary = await applyPlant(database, parsed.plant, options).catch((error: unknown) => {
+    if (!(error instanceof PlantReferenceError)) throw error;
+    throw new PlantFileRejected(fileName, error.problems.map(({ path, message }) => parsed.errorAt(path, message)));
+  });
   log.info(
     {
       file: fileName,

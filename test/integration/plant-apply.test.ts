@@ -1,11 +1,13 @@
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { applyPlant, applyPlantFile, applyPlantText, PlantFileRejected } from "../../src/assets/plant-apply.js";
 import type { PlantSpec } from "../../src/assets/plant-file.js";
 import type { Database } from "../../src/db/database.js";
+import { createIntegration, integrationByName, openSecrets, updateIntegration } from "../../src/integrations/integration.service.js";
 import { createLogger } from "../../src/log/logger.js";
+import { createSecretBox } from "../../src/secrets/secret-box.js";
 import { createPgliteDatabase, createTestDatabase } from "../support/database.js";
 
 const log = createLogger("silent");
@@ -89,6 +91,50 @@ function invalidYaml(enterprise: string): string {
   );
 }
 
+interface WorkflowVariant {
+  overheatingLimit?: number;
+  boardConfig?: string;
+  dropBatchRule?: boolean;
+  dropCloseAutomation?: boolean;
+  /** The integration the batch automation names instead of the file's board. */
+  batchIntegration?: string;
+}
+
+/**
+ * One machine with two rules, a board integration and two automations: 1 enterprise + 1 site +
+ * 1 area + 1 line + 1 machine + 2 data points + 2 rules + 1 integration + 2 automations = 12.
+ * Integration and automation names carry the enterprise: they are hub-wide.
+ */
+function workflowYaml(enterprise: string, variant: WorkflowVariant = {}): string {
+  const board = `board-${enterprise}`;
+  return doc(
+    `enterprise: ${enterprise}`,
+    "sites: [{ name: berlin, areas: [{ name: packaging, lines: [{ name: line-1, machines: [{",
+    "  name: filler-1,",
+    "  dataPoints: [{ name: temperature, normalRange: { max: 85 } }, { name: parts, dataType: integer }],",
+    "  rules: [",
+    `    { name: overheating, point: temperature, severity: critical, kind: threshold, condition: above, limit: ${variant.overheatingLimit ?? 85}, forSeconds: 30 },`,
+    ...(variant.dropBatchRule ? [] : ["    { name: batch, point: parts, kind: counter, batchSize: 500 },"]),
+    "  ] }] }] }] }]",
+    "integrations:",
+    `  - { name: ${board}, kind: builtin, site: ${enterprise}/berlin, config: ${variant.boardConfig ?? "{}"} }`,
+    "automations:",
+    `  - name: qc-${enterprise}`,
+    "    trigger: batch.completed",
+    "    actions:",
+    `      - { type: create_task, key: qc, integration: ${variant.batchIntegration ?? board}, title: "Quality check: batch {{event.detail.batchNumber}}" }`,
+    ...(variant.dropCloseAutomation
+      ? []
+      : [
+          `  - name: close-${enterprise}`,
+          "    trigger: alarm.cleared",
+          "    conditions: { severities: [warning, critical] }",
+          `    actions: [{ type: close_task, key: close, integration: ${board} }]`,
+        ]),
+  );
+}
+const WORKFLOW_ENTITIES = 12;
+
 const backends = [
   {
     name: "PostgreSQL",
@@ -122,6 +168,10 @@ describe.each(backends)("applyPlant on $name", ({ kind, open }) => {
   afterAll(async () => {
     await close?.();
     if (tempDir) await rm(tempDir, { recursive: true, force: true });
+  });
+  // Automations are hub-wide and a pruning apply deletes every one its file does not list.
+  afterEach(async () => {
+    await database.query("delete from automation");
   });
 
   const apply = (text: string, options?: { prune?: boolean }) => applyPlantText(database, text, "plant.yaml", log, options);
@@ -421,5 +471,174 @@ describe.each(backends)("applyPlant on $name", ({ kind, open }) => {
       expect.objectContaining({ level: 30, msg: "plant file applied", file, enterprise, created: ENTITIES, deleted: 0 }),
     ]);
     expect(await machinesOf(enterprise)).toHaveLength(3);
+  });
+
+  async function rulesOf(enterprise: string) {
+    const { rows } = await database.query<{ name: string; point: string; kind: string; params: Record<string, unknown>; severity: string; version: number }>(
+      `select r.name, d.name as point, r.kind, r.params, r.severity, r.version
+         from rule r join machine m on m.id = r.machine_id join data_point d on d.id = r.data_point_id
+        where starts_with(m.path, $1) order by r.name`,
+      [`${enterprise}/`],
+    );
+    return rows;
+  }
+
+  async function automationsOf(enterprise: string) {
+    const { rows } = await database.query<{ name: string; trigger: string; actions: Record<string, unknown>[]; version: number }>(
+      "select name, trigger, actions, version from automation where name like $1 order by name",
+      [`%-${enterprise}`],
+    );
+    return rows;
+  }
+
+  const rejection = (text: string) =>
+    apply(text).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+
+  it("creates rules, the integration (without secrets) and automations, audited as the plant file", async () => {
+    const enterprise = newEnterprise();
+    const { rows: [audited] } = await database.query<{ last: number }>("select coalesce(max(id), 0)::int as last from audit_entry");
+
+    expect(await apply(workflowYaml(enterprise))).toEqual({ created: WORKFLOW_ENTITIES, updated: 0, unchanged: 0, deleted: 0 });
+
+    expect(await rulesOf(enterprise)).toEqual([
+      { name: "batch", point: "parts", kind: "counter", params: { kind: "counter", batchSize: 500, resetTolerance: 0 }, severity: "warning", version: 1 },
+      {
+        name: "overheating",
+        point: "temperature",
+        kind: "threshold",
+        params: { kind: "threshold", condition: "above", limit: 85, hysteresis: 0, forSeconds: 30, clearForSeconds: 0 },
+        severity: "critical",
+        version: 1,
+      },
+    ]);
+    const board = await integrationByName(database.db, `board-${enterprise}`);
+    expect(board).toMatchObject({ kind: "builtin", site: `${enterprise}/berlin`, config: {}, secretsKeyId: "none", version: 1 });
+    expect((await automationsOf(enterprise)).map((a) => [a.name, a.trigger, a.actions.map((x) => x.integration), a.version])).toEqual([
+      [`close-${enterprise}`, "alarm.cleared", [`board-${enterprise}`], 1],
+      [`qc-${enterprise}`, "batch.completed", [`board-${enterprise}`], 1],
+    ]);
+    const { rows } = await database.query<{ actor: string; action: string }>("select actor, action from audit_entry where id > $1 order by action", [audited?.last]);
+    expect(rows).toEqual([
+      { actor: "plant-file", action: "automation.created" },
+      { actor: "plant-file", action: "automation.created" },
+      { actor: "plant-file", action: "rule.created" },
+      { actor: "plant-file", action: "rule.created" },
+    ]);
+  });
+
+  it("applying the same file with rules, integrations and automations twice changes nothing", async () => {
+    const enterprise = newEnterprise();
+    await apply(workflowYaml(enterprise));
+    const before = { rules: await rulesOf(enterprise), automations: await automationsOf(enterprise), board: await integrationByName(database.db, `board-${enterprise}`) };
+
+    const summary = await apply(workflowYaml(enterprise), { prune: true });
+
+    expect(summary).toEqual({ created: 0, updated: 0, unchanged: WORKFLOW_ENTITIES, deleted: 0 });
+    expect({ rules: await rulesOf(enterprise), automations: await automationsOf(enterprise), board: await integrationByName(database.db, `board-${enterprise}`) }).toEqual(before);
+  });
+
+  it("a changed rule parameter updates that rule and bumps its version only", async () => {
+    const enterprise = newEnterprise();
+    await apply(workflowYaml(enterprise));
+
+    const summary = await apply(workflowYaml(enterprise, { overheatingLimit: 90 }));
+
+    expect(summary).toEqual({ created: 0, updated: 1, unchanged: WORKFLOW_ENTITIES - 1, deleted: 0 });
+    expect((await rulesOf(enterprise)).map((r) => [r.name, r.params.limit, r.version])).toEqual([
+      ["batch", undefined, 1],
+      ["overheating", 90, 2],
+    ]);
+  });
+
+  it("prune deletes the rules and automations the file no longer lists; without prune they stay", async () => {
+    const enterprise = newEnterprise();
+    await apply(workflowYaml(enterprise));
+    const dropped = workflowYaml(enterprise, { dropBatchRule: true, dropCloseAutomation: true });
+
+    expect(await apply(dropped)).toEqual({ created: 0, updated: 0, unchanged: WORKFLOW_ENTITIES - 2, deleted: 0 });
+    expect((await rulesOf(enterprise)).map((r) => r.name)).toEqual(["batch", "overheating"]);
+    expect(await automationsOf(enterprise)).toHaveLength(2);
+
+    expect(await apply(dropped, { prune: true })).toEqual({ created: 0, updated: 0, unchanged: WORKFLOW_ENTITIES - 2, deleted: 2 });
+    expect((await rulesOf(enterprise)).map((r) => r.name)).toEqual(["overheating"]);
+    expect((await automationsOf(enterprise)).map((a) => a.name)).toEqual([`qc-${enterprise}`]);
+    // Integrations hold secrets the file does not have: never pruned.
+    expect(await integrationByName(database.db, `board-${enterprise}`)).toBeDefined();
+  });
+
+  it("prune deletes the rules of a dropped machine and counts them", async () => {
+    const enterprise = newEnterprise();
+    await apply(workflowYaml(enterprise));
+    const withoutMachine = doc(`enterprise: ${enterprise}`, "sites: [{ name: berlin, areas: [{ name: packaging, lines: [{ name: line-1 }] }] }]");
+
+    const { rows: [audited] } = await database.query<{ last: number }>("select coalesce(max(id), 0)::int as last from audit_entry");
+
+    const summary = await apply(withoutMachine, { prune: true });
+
+    // filler-1, its 2 data points, its 2 rules and the 2 automations the file no longer lists
+    expect(summary).toMatchObject({ deleted: 7 });
+    expect(await rulesOf(enterprise)).toEqual([]);
+    const { rows } = await database.query<{ action: string }>("select action from audit_entry where id > $1 and actor = 'plant-file' order by action", [audited?.last]);
+    expect(rows.map((r) => r.action)).toEqual(["automation.deleted", "automation.deleted", "rule.deleted", "rule.deleted"]);
+  });
+
+  it("creates the integration once, keeps secrets set later, and updates only its config", async () => {
+    const enterprise = newEnterprise();
+    const name = `board-${enterprise}`;
+    await apply(workflowYaml(enterprise));
+    const box = createSecretBox(`k1:${Buffer.alloc(32, 7).toString("base64")}`);
+    const created = (await integrationByName(database.db, name))!;
+    await updateIntegration(database.db, box, created.id, { secrets: { apiToken: "s3cret" } }, { actor: "test" });
+    const withSecrets = (await integrationByName(database.db, name))!;
+
+    expect(await apply(workflowYaml(enterprise))).toMatchObject({ created: 0, updated: 0 });
+    expect(await integrationByName(database.db, name)).toEqual(withSecrets);
+
+    expect(await apply(workflowYaml(enterprise, { boardConfig: "{ columns: [todo, done] }" }))).toMatchObject({ created: 0, updated: 1 });
+    const updated = (await integrationByName(database.db, name))!;
+    expect(updated.id).toBe(created.id);
+    expect(updated.config).toEqual({ columns: ["todo", "done"] });
+    expect(openSecrets(box, updated)).toEqual({ apiToken: "s3cret" });
+    const { rows } = await database.query<{ n: number }>("select count(*)::int as n from integration where name = $1", [name]);
+    expect(rows[0]?.n).toBe(1);
+  });
+
+  it("rejects an automation naming an integration that exists nowhere, at its line, writing nothing", async () => {
+    const enterprise = newEnterprise();
+    const before = await rowCounts();
+
+    const error = await rejection(workflowYaml(enterprise, { batchIntegration: "nowhere" }));
+
+    expect(error).toBeInstanceOf(PlantFileRejected);
+    expect((error as PlantFileRejected).message).toBe(
+      'plant.yaml:15:52 automations[0].actions[0].integration: no integration "nowhere": declare it under integrations or create it first',
+    );
+    expect(await rowCounts()).toEqual(before);
+    expect(await integrationByName(database.db, `board-${enterprise}`)).toBeUndefined();
+  });
+
+  it("accepts an automation naming an integration that exists in the database only", async () => {
+    const enterprise = newEnterprise();
+    await createIntegration(database.db, undefined, { kind: "builtin", name: `legacy-${enterprise}` }, { actor: "test" });
+
+    await apply(workflowYaml(enterprise, { batchIntegration: `legacy-${enterprise}` }));
+
+    expect((await automationsOf(enterprise)).find((a) => a.name === `qc-${enterprise}`)?.actions[0]?.integration).toBe(`legacy-${enterprise}`);
+  });
+
+  it("rejects an integration whose name is taken by one of another kind", async () => {
+    const enterprise = newEnterprise();
+    await createIntegration(database.db, undefined, { kind: "webhook", name: `board-${enterprise}`, config: { url: "https://example.com" } }, { actor: "test" });
+
+    const error = await rejection(workflowYaml(enterprise));
+
+    expect(error).toBeInstanceOf(PlantFileRejected);
+    expect((error as PlantFileRejected).errors).toEqual([
+      expect.objectContaining({ line: 10, path: "integrations[0].kind", message: `integration "board-${enterprise}" exists with kind "webhook"; its kind cannot change` }),
+    ]);
+    expect(await machinesOf(enterprise)).toEqual([]);
   });
 });

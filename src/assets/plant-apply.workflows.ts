@@ -1,0 +1,145 @@
+import { eq, sql } from "drizzle-orm";
+import { integrations } from "../../schema/db/security.js";
+import { deleteAutomation, listAutomations, saveAutomation } from "../automations/automation.service.js";
+import type { ValidAutomation } from "../automations/automation.schema.js";
+import type { Tx } from "../db/database.js";
+import { createIntegration, integrationByName, updateIntegration } from "../integrations/integration.service.js";
+import { deleteRule, rulesOfMachines, saveRule } from "../rules/rule.service.js";
+import type { IntegrationFileSpec, RuleFileSpec } from "./plant-file.js";
+
+/**
+ * The plant file's rules, integrations and automations, applied inside applyPlant's transaction
+ * through the same services as the GraphQL mutations (their own transactions become savepoints).
+ */
+
+/** Who the audit trail names for changes made by applying a plant file. */
+export const PLANT_FILE_ACTOR = "plant-file";
+
+export type Change = "created" | "updated" | "unchanged";
+type Count = (change: Change) => void;
+type Path = (string | number)[];
+
+/** The file refers to something the database contradicts or lacks; `path` is a path of the file. */
+export class PlantReferenceError extends Error {
+  constructor(readonly problems: { path: Path; message: string }[]) {
+    super(problems.map((p) => `${p.path.join(".")}: ${p.message}`).join("\n"));
+    this.name = "PlantReferenceError";
+  }
+}
+
+/**
+ * Saves the machine's rules; with `prune` deletes its rules the file does not list. A rule whose
+ * stored content already matches is left alone (the services compare key order, jsonb does not keep it).
+ */
+export async function applyRules(tx: Tx, machineId: number, points: ReadonlyMap<string, number>, specs: readonly RuleFileSpec[], prune: boolean, count: Count): Promise<number> {
+  const current = new Map((await rulesOfMachines(tx, [machineId])).map((row) => [row.name, row]));
+  for (const spec of specs) {
+    const row = current.get(spec.name);
+    if (row && sameJson([row.dataPointId, row.kind, row.params, row.severity, row.enabled], [points.get(spec.point), spec.params.kind, spec.params, spec.severity, spec.enabled])) {
+      count("unchanged");
+      continue;
+    }
+    const saved = await saveRule(tx, { machineId, dataPoint: spec.point, name: spec.name, severity: spec.severity, enabled: spec.enabled, params: spec.params }, PLANT_FILE_ACTOR);
+    count(saved.change);
+  }
+  if (!prune) return 0;
+  const listed = new Set(specs.map((s) => s.name));
+  return deleteRules(tx, [...current.values()].filter((row) => !listed.has(row.name)).map((row) => row.id));
+}
+
+/** Deletes the rules of machines about to be pruned, so each is audited and counted. */
+export async function deleteRulesOfMachines(tx: Tx, machineIds: readonly number[]): Promise<number> {
+  return deleteRules(tx, (await rulesOfMachines(tx, machineIds)).map((row) => row.id));
+}
+
+async function deleteRules(tx: Tx, ids: readonly number[]): Promise<number> {
+  let deleted = 0;
+  for (const id of ids) if (await deleteRule(tx, id, PLANT_FILE_ACTOR)) deleted++;
+  return deleted;
+}
+
+/**
+ * Creates the integrations the database lacks and brings config and site in line; secrets are
+ * never touched (the file has none). Never deletes one. Throws PlantReferenceError when a name
+ * is taken by an integration of another kind.
+ */
+export async function applyIntegrations(tx: Tx, specs: readonly IntegrationFileSpec[], count: Count): Promise<void> {
+  const by = { actor: PLANT_FILE_ACTOR };
+  const problems: PlantReferenceError["problems"] = [];
+  for (const [i, spec] of specs.entries()) {
+    const row = await integrationByName(tx, spec.name);
+    if (!row) {
+      // No box: an integration created without secrets is stored as having none ("none" key id).
+      await createIntegration(tx, undefined, { kind: spec.kind, name: spec.name, site: spec.site, config: spec.config }, by);
+      count("created");
+      continue;
+    }
+    if (row.kind !== spec.kind) {
+      problems.push({ path: ["integrations", i, "kind"], message: `integration "${spec.name}" exists with kind "${row.kind}"; its kind cannot change` });
+      continue;
+    }
+    const configChanged = !sameJson(row.config, spec.config);
+    if (configChanged) await updateIntegration(tx, undefined, row.id, { config: spec.config }, by);
+    if (row.site !== spec.site) {
+      await tx.update(integrations).set({ site: spec.site, updatedAt: sql`now()`, version: sql`${integrations.version} + 1` }).where(eq(integrations.id, row.id));
+    }
+    count(configChanged || row.site !== spec.site ? "updated" : "unchanged");
+  }
+  if (problems.length > 0) throw new PlantReferenceError(problems);
+}
+
+/**
+ * Saves the automations by name; with `prune` deletes every automation the file does not list
+ * (automations are hub-wide). Throws PlantReferenceError, before writing any, when an action
+ * names an integration that does not exist (the file's own are created first).
+ */
+export async function applyAutomations(tx: Tx, specs: readonly ValidAutomation[], prune: boolean, count: Count): Promise<number> {
+  const problems: PlantReferenceError["problems"] = [];
+  const known = new Map<string, boolean>();
+  for (const [a, spec] of specs.entries()) {
+    for (const [i, action] of spec.actions.entries()) {
+      if (!known.has(action.integration)) known.set(action.integration, (await integrationByName(tx, action.integration)) !== undefined);
+      if (known.get(action.integration)) continue;
+      const message = `no integration "${action.integration}": declare it under integrations or create it first`;
+      problems.push({ path: ["automations", a, "actions", i, "integration"], message });
+    }
+  }
+  if (problems.length > 0) throw new PlantReferenceError(problems);
+
+  const current = new Map((await listAutomations(tx)).map((row) => [row.name, row]));
+  for (const spec of specs) {
+    const row = current.get(spec.name);
+    if (row && sameJson(automationContent(row), automationContent(spec))) {
+      count("unchanged");
+      continue;
+    }
+    count((await saveAutomation(tx, spec, PLANT_FILE_ACTOR)).change);
+  }
+  if (!prune) return 0;
+  const listed = new Set(specs.map((s) => s.name));
+  let deleted = 0;
+  for (const row of current.values()) {
+    if (!listed.has(row.name) && (await deleteAutomation(tx, row.id, PLANT_FILE_ACTOR))) deleted++;
+  }
+  return deleted;
+}
+
+function automationContent(r: { trigger: string; conditions: unknown; actions: unknown; cooldownSeconds: number; enabled: boolean }): unknown[] {
+  return [r.trigger, r.conditions, r.actions, r.cooldownSeconds, r.enabled];
+}
+
+/** Equal as JSON, whatever the order of object keys (jsonb reorders them). */
+export function sameJson(a: unknown, b: unknown): boolean {
+  return JSON.stringify(canonical(a)) === JSON.stringify(canonical(b));
+}
+
+function canonical(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(canonical);
+  if (typeof value !== "object" || value === null) return value;
+  return Object.fromEntries(
+    Object.entries(value)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([k, v]) => [k, canonical(v)]),
+  );
+}
