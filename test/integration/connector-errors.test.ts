@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { JIRA_FAKE_DEFAULTS, startJiraFake } from "../../connectors/jira/fixtures/fake.js";
+import { startJiraFake } from "../../connectors/jira/fixtures/fake.js";
 import { startHub, type Hub } from "../../src/hub.js";
 import { ACTION_ATTEMPTS } from "../../src/jobs/catalog.js";
 import { JobQueues } from "../../src/jobs/queues.js";
 import { batchTransitions, recordTransitions } from "../support/events.js";
 import { eventually, graphql } from "../support/graphql.js";
-import { quietLog, setUpPipelinePlant, type PipelinePlant } from "../support/pipeline.js";
+import { quietLog, setUpPipelinePlant, type CounterRule, type PipelinePlant } from "../support/pipeline.js";
 import { TEST_MQTT_URL } from "../support/services.js";
 
 /** How the queue answers the tool: 429 is waited out, 5xx retried, 4xx dead-lettered with its reason and replayable. */
@@ -14,8 +14,7 @@ describe("connector errors in the pipeline", () => {
   let jira: Awaited<ReturnType<typeof startJiraFake>>;
   let hub: Hub;
   let queues: JobQueues;
-  let ruleId: number;
-  let dataPointId: number;
+  let counter: CounterRule;
   let next = 1;
 
   const creates = () => jira.requests.filter((r) => r.method === "POST" && r.url === "/rest/api/3/issue").length;
@@ -27,7 +26,7 @@ describe("connector errors in the pipeline", () => {
   const raise = async (count: number) => {
     const first = next;
     next += count;
-    await recordTransitions(plant.testDb.database, queues, batchTransitions(ruleId, plant.machineId, dataPointId, count, first));
+    await recordTransitions(plant.testDb.database, queues, batchTransitions(counter, count, first));
     return first;
   };
   const settled = (from: number, count: number) =>
@@ -39,14 +38,8 @@ describe("connector errors in the pipeline", () => {
   beforeAll(async () => {
     plant = await setUpPipelinePlant("connector-errors", TEST_MQTT_URL);
     jira = await startJiraFake();
-    ruleId = await plant.addRule({ dataPoint: "temperature", name: "batches", severity: "info", params: { kind: "counter", batchSize: 10 } });
-    dataPointId = await plant.count("select data_point_id as n from rule where id = $1", [ruleId]);
-    await plant.addIntegration({
-      kind: "jira",
-      name: "plant-jira",
-      config: { baseUrl: jira.baseUrl, email: JIRA_FAKE_DEFAULTS.email, projectKey: JIRA_FAKE_DEFAULTS.projectKey },
-      secrets: { apiToken: JIRA_FAKE_DEFAULTS.apiToken, webhookSecret: "unused" },
-    });
+    counter = await plant.addCounterRule();
+    await plant.addJira(jira.baseUrl);
     await plant.addAutomation({ name: "check", trigger: "batch.completed", actions: [{ type: "create_task", key: "check", integration: "plant-jira", title: "Check batch {{event.detail.batchNumber}}" }] });
     const config = plant.config({ RECONCILE_AFTER_SECONDS: "600" });
     hub = await startHub({ config, roles: ["api", "worker"], log: quietLog() });

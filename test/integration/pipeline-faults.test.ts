@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { JIRA_FAKE_DEFAULTS, startJiraFake } from "../../connectors/jira/fixtures/fake.js";
+import { startJiraFake } from "../../connectors/jira/fixtures/fake.js";
 import { JobQueues } from "../../src/jobs/queues.js";
 import { batchTransitions, recordTransitions } from "../support/events.js";
 import { eventually } from "../support/graphql.js";
 import { spawnHub, type HubProcess } from "../support/hub-process.js";
-import { quietLog, setUpPipelinePlant, type PipelinePlant } from "../support/pipeline.js";
+import { quietLog, setUpPipelinePlant, type CounterRule, type PipelinePlant } from "../support/pipeline.js";
 import { startPrivateRedis, type PrivateRedis } from "../support/redis.js";
 import { TEST_MQTT_URL } from "../support/services.js";
 
@@ -17,8 +17,7 @@ describe("the alarm path under faults", () => {
   let plant: PipelinePlant;
   let jira: Awaited<ReturnType<typeof startJiraFake>>;
   let redis: PrivateRedis;
-  let ruleId: number;
-  let dataPointId: number;
+  let counter: CounterRule;
   const workers: HubProcess[] = [];
 
   const done = () => plant.count("select count(*)::int as n from event_action where status = 'done'");
@@ -33,14 +32,8 @@ describe("the alarm path under faults", () => {
     plant = await setUpPipelinePlant("pipeline-faults", TEST_MQTT_URL);
     jira = await startJiraFake();
     redis = await startPrivateRedis();
-    ruleId = await plant.addRule({ dataPoint: "temperature", name: "batches", severity: "info", params: { kind: "counter", batchSize: 10 } });
-    dataPointId = await plant.count("select data_point_id as n from rule where id = $1", [ruleId]);
-    await plant.addIntegration({
-      kind: "jira",
-      name: "plant-jira",
-      config: { baseUrl: jira.baseUrl, email: JIRA_FAKE_DEFAULTS.email, projectKey: JIRA_FAKE_DEFAULTS.projectKey },
-      secrets: { apiToken: JIRA_FAKE_DEFAULTS.apiToken, webhookSecret: "unused" },
-    });
+    counter = await plant.addCounterRule();
+    await plant.addJira(jira.baseUrl);
     await plant.addAutomation({
       name: "quality-check",
       trigger: "batch.completed",
@@ -57,7 +50,7 @@ describe("the alarm path under faults", () => {
 
   it("creates every task exactly once while the worker is killed -9 ten times during 1,000 events", async () => {
     const queues = new JobQueues(redis.url, plant.env.JOBS_PREFIX!, quietLog());
-    await recordTransitions(plant.testDb.database, queues, batchTransitions(ruleId, plant.machineId, dataPointId, 1_000));
+    await recordTransitions(plant.testDb.database, queues, batchTransitions(counter, 1_000));
     await queues.close();
     expect(await plant.count("select count(*)::int as n from event_action")).toBe(1_000);
 
@@ -91,10 +84,10 @@ describe("the alarm path under faults", () => {
     await worker.waitForLog("workers started");
     const queues = new JobQueues(redis.url, plant.env.JOBS_PREFIX!, quietLog());
     const target = (await plant.count("select count(*)::int as n from event_action")) + 300;
-    await recordTransitions(plant.testDb.database, queues, batchTransitions(ruleId, plant.machineId, dataPointId, 150, 2_001));
+    await recordTransitions(plant.testDb.database, queues, batchTransitions(counter, 150, 2_001));
     await redis.kill();
     // Recorded while Redis is gone: committed in PostgreSQL, the jobs could not be added.
-    await recordTransitions(plant.testDb.database, queues, batchTransitions(ruleId, plant.machineId, dataPointId, 150, 2_151));
+    await recordTransitions(plant.testDb.database, queues, batchTransitions(counter, 150, 2_151));
     await redis.restart();
     await eventually(async () => ((await done()) === target ? true : undefined), "all actions done after the restart", 120_000);
     await queues.close();

@@ -18,14 +18,13 @@ describe("status back by polling", () => {
   beforeAll(async () => {
     plant = await setUpPipelinePlant("status-polling", TEST_MQTT_URL);
     meister = await startMeisterTaskFake();
-    const ruleId = await plant.addRule({ dataPoint: "temperature", name: "batches", severity: "info", params: { kind: "counter", batchSize: 10 } });
+    const counter = await plant.addCounterRule();
     const { apiToken, ...settings } = MEISTERTASK_FAKE;
     await plant.addIntegration({ kind: "meistertask", name: "quality-board", config: { baseUrl: meister.baseUrl, ...settings }, secrets: { apiToken } });
     await plant.addAutomation({ name: "quality-check", trigger: "batch.completed", actions: [{ type: "create_task", key: "check", integration: "quality-board", title: "Quality check: batch {{event.detail.batchNumber}}" }] });
     hub = await startHub({ config: plant.config(), roles: ["worker"], log: quietLog() });
     const queues = new JobQueues(plant.env.REDIS_URL!, plant.env.JOBS_PREFIX!, quietLog());
-    const dataPointId = await plant.count("select data_point_id as n from rule where id = $1", [ruleId]);
-    await recordTransitions(plant.testDb.database, queues, batchTransitions(ruleId, plant.machineId, dataPointId, 1));
+    await recordTransitions(plant.testDb.database, queues, batchTransitions(counter, 1));
     await queues.close();
   });
 

@@ -3,10 +3,10 @@ import type { JobEnqueuer } from "../../src/events/after-commit.js";
 import { TransitionRecorder } from "../../src/events/transition.recorder.js";
 import { createHubPubSub } from "../../src/pubsub/pubsub.js";
 import type { RuleTransition } from "../../src/rules/evaluate.js";
-import { quietLog } from "./pipeline.js";
+import { quietLog, type CounterRule } from "./pipeline.js";
 
 /** `count` batch-completed transitions of a counter rule, numbered from `first`. */
-export function batchTransitions(ruleId: number, machineId: number, dataPointId: number, count: number, first = 1): RuleTransition[] {
+export function batchTransitions({ ruleId, machineId, dataPointId }: CounterRule, count: number, first = 1): RuleTransition[] {
   return Array.from({ length: count }, (_, i) => ({
     type: "batch_completed" as const,
     ruleId,

@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { JIRA_FAKE_DEFAULTS } from "../../connectors/jira/fixtures/fake.js";
 import { parseConfig, type Config } from "../../src/config.js";
 import { applyPlantText } from "../../src/assets/plant-apply.js";
 import { createApiKey } from "../../src/auth/api-key.service.js";
@@ -29,8 +30,18 @@ export interface PipelinePlant {
   addRule(spec: Omit<RuleSpec, "machineId">): Promise<number>;
   addIntegration(spec: IntegrationSpec): Promise<number>;
   addAutomation(spec: AutomationSpec): Promise<AutomationRow>;
+  /** A counter rule "batches" (10 parts a batch) on the temperature point: a handy event source. */
+  addCounterRule(): Promise<CounterRule>;
+  /** A Jira integration "plant-jira" pointing at a fake. */
+  addJira(baseUrl: string, webhookSecret?: string): Promise<number>;
   publish(mqttUrl: string, values: readonly number[], startTs?: number, stepMs?: number): Promise<number>;
   count(sql: string, params?: unknown[]): Promise<number>;
+}
+
+export interface CounterRule {
+  ruleId: number;
+  machineId: number;
+  dataPointId: number;
 }
 
 export const SECRETS_KEYS = `k1:${Buffer.alloc(32, 7).toString("base64")}`;
@@ -69,6 +80,19 @@ export async function setUpPipelinePlant(label: string, mqttUrl: string): Promis
     addRule: async (spec) => (await saveRule(db, { ...spec, machineId: machine!.id }, "test")).row.id,
     addIntegration: async (spec) => (await createIntegration(db, createSecretBox(SECRETS_KEYS), spec, { actor: "test" })).id,
     addAutomation: async (spec) => (await saveAutomation(db, spec, "test")).row,
+    addCounterRule: async () => {
+      const { row } = await saveRule(db, { machineId: machine!.id, dataPoint: "temperature", name: "batches", severity: "info", params: { kind: "counter", batchSize: 10 } }, "test");
+      return { ruleId: row.id, machineId: row.machineId, dataPointId: row.dataPointId };
+    },
+    addJira: async (baseUrl, webhookSecret = "unused") =>
+      (
+        await createIntegration(db, createSecretBox(SECRETS_KEYS), {
+          kind: "jira",
+          name: "plant-jira",
+          config: { baseUrl, email: JIRA_FAKE_DEFAULTS.email, projectKey: JIRA_FAKE_DEFAULTS.projectKey },
+          secrets: { apiToken: JIRA_FAKE_DEFAULTS.apiToken, webhookSecret },
+        }, { actor: "test" })
+      ).id,
     publish: async (url, values, startTs = Date.now(), stepMs = 1_000) => {
       const client = await connectPublisher(url, `${enterprise}-pub-${randomBytes(2).toString("hex")}`);
       let ts = startTs;
