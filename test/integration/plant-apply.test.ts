@@ -641,4 +641,15 @@ describe.each(backends)("applyPlant on $name", ({ kind, open }) => {
     ]);
     expect(await machinesOf(enterprise)).toEqual([]);
   });
+
+  it("the demo plant applies, and applying it again with prune changes nothing", async () => {
+    const demo = path.resolve("src/demo/demo-plant.yaml");
+
+    const first = await applyPlantFile(database, demo, log);
+    const again = await applyPlantFile(database, demo, log, { prune: true });
+
+    // 1 + 1 + 1 + 2 levels, 6 machines with 4 points and 4 rules each, 1 stale rule, the board, 4 automations
+    expect(first).toEqual({ created: 5 + 6 * 9 + 1 + 1 + 4, updated: 0, unchanged: 0, deleted: 0 });
+    expect(again).toEqual({ created: 0, updated: 0, unchanged: first.created, deleted: 0 });
+  });
 });

@@ -1,5 +1,7 @@
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { formatPlantFileError, parsePlantFile, type PlantFileError, type PlantSpec } from "../../src/assets/plant-file.js";
+import { machineProfiles, type ProfileName } from "../../src/demo/simulator.js";
 
 /** Joins lines so that argument N is line N of the file: expected line numbers can be read off. */
 const doc = (...lines: string[]) => lines.join("\n") + "\n";
@@ -684,5 +686,57 @@ describe("parsePlantFile: automations", () => {
       path: "automations[0].actions[0].integration",
       message: "no integration",
     });
+  });
+});
+
+describe("the demo plant", () => {
+  const result = parsePlantFile(readFileSync(new URL("../../src/demo/demo-plant.yaml", import.meta.url), "utf8"));
+  const plant = result.ok ? result.plant : undefined;
+  const machines = plant?.sites.flatMap((s) => s.areas.flatMap((a) => a.lines.flatMap((l) => l.machines))) ?? [];
+  const profileOf = (machine: string) => machineProfiles[machine.replace(/-\d+$/, "") as ProfileName];
+
+  it("parses without errors", () => {
+    expect(result.ok ? [] : result.errors).toEqual([]);
+  });
+
+  it("gives every machine the overheating, bearing-wear, at-capacity and batch rules, and one point a stale rule", () => {
+    expect(machines).toHaveLength(6);
+    for (const machine of machines) {
+      expect(machine.rules?.map((r) => r.name)).toEqual(expect.arrayContaining(["overheating", "bearing-wear", "at-capacity", "batch"]));
+    }
+    expect(machines.flatMap((m) => m.rules ?? []).filter((r) => r.params.kind === "stale")).toEqual([
+      expect.objectContaining({ point: "temperature", params: { kind: "stale", afterSeconds: 60 } }),
+    ]);
+  });
+
+  it("sets at-capacity where the simulated speed gets now and then: 3 to 4 noise deviations above nominal", () => {
+    for (const machine of machines) {
+      const rule = machine.rules?.find((r) => r.name === "at-capacity");
+      const { nominalSpeed, speedNoise } = profileOf(machine.name);
+      const limit = rule?.params.kind === "threshold" ? rule.params.limit ?? NaN : NaN;
+      expect((limit - nominalSpeed) / speedNoise, machine.name).toBeGreaterThan(3);
+      expect((limit - nominalSpeed) / speedNoise, machine.name).toBeLessThan(4);
+    }
+  });
+
+  it("sets overheating above the nominal temperature plus drift but below what a worn bearing reaches", () => {
+    for (const machine of machines) {
+      const rule = machine.rules?.find((r) => r.name === "overheating");
+      const { nominalTemperature, wearHeating } = profileOf(machine.name);
+      const limit = rule?.params.kind === "threshold" ? rule.params.limit ?? NaN : NaN;
+      expect(limit, machine.name).toBeGreaterThan(nominalTemperature + 3 * 1.5);
+      expect(limit, machine.name).toBeLessThan(nominalTemperature + wearHeating);
+    }
+  });
+
+  it("seeds the board and automations that name only it, so it applies to an empty database", () => {
+    expect(plant?.integrations).toEqual([{ name: "board", kind: "builtin", site: null, config: {} }]);
+    expect(plant?.automations?.map((a) => [a.name, a.trigger, a.actions.map((x) => `${x.type}@${x.integration}`)])).toEqual([
+      ["batch quality check", "batch.completed", ["create_task@board"]],
+      ["maintenance ticket", "alarm.raised", ["create_task@board"]],
+      ["maintenance ticket closed", "alarm.cleared", ["close_task@board"]],
+      ["line at capacity", "alarm.raised", ["create_task@board"]],
+    ]);
+    expect(plant?.automations?.find((a) => a.name === "line at capacity")?.conditions.rules).toEqual(["at-capacity"]);
   });
 });
