@@ -1,6 +1,7 @@
 import { asc, eq, sql } from "drizzle-orm";
 import { automations } from "../../schema/db/events.js";
 import { recordAudit } from "../audit/audit.js";
+import { canonicalJson } from "../db/canonical-json.js";
 import type { DbOrTx } from "../db/database.js";
 import { automationSpec, type AutomationSpec } from "./automation.schema.js";
 
@@ -12,7 +13,7 @@ export interface Change<T> {
 }
 
 const content = (r: Pick<AutomationRow, "trigger" | "conditions" | "actions" | "cooldownSeconds" | "enabled">) =>
-  JSON.stringify([r.trigger, r.conditions, r.actions, r.cooldownSeconds, r.enabled]);
+  canonicalJson([r.trigger, r.conditions, r.actions, r.cooldownSeconds, r.enabled]);
 
 /**
  * Creates the automation, or brings the one of that name in line with the spec (its version goes

@@ -3,6 +3,7 @@ import { z } from "zod";
 import { dataPoints } from "../../schema/db/assets.js";
 import { rules, severities } from "../../schema/db/events.js";
 import { recordAudit } from "../audit/audit.js";
+import { canonicalJson } from "../db/canonical-json.js";
 import type { DbOrTx } from "../db/database.js";
 import type { Logger } from "../log/logger.js";
 import type { RuleDefinition } from "./evaluate.js";
@@ -27,7 +28,7 @@ export class RuleTargetMissing extends Error {
 }
 
 const content = (r: { dataPointId: number; kind: string; params: unknown; severity: string; enabled: boolean }) =>
-  JSON.stringify([r.dataPointId, r.kind, r.params, r.severity, r.enabled]);
+  canonicalJson([r.dataPointId, r.kind, r.params, r.severity, r.enabled]);
 
 /**
  * Creates the rule or brings the machine's rule of that name in line; the version goes up on every
