@@ -19,6 +19,7 @@ import { saveAutomation } from "../../src/automations/automation.service.js";
 import { raiseTestAlarm, seedDeadAction, seedRule, seedTask } from "../support/alarms.js";
 import { createTestDatabase, type TestDatabase } from "../support/database.js";
 import { post, wsClient } from "../support/graphql.js";
+import { sealerPath, sealerPerSitePlant } from "../support/plant.js";
 import { TEST_REDIS_URL } from "../support/services.js";
 
 /**
@@ -49,25 +50,8 @@ interface OperationCase {
 const enterprise = `mx${randomBytes(3).toString("hex")}`;
 const sites = { inside: "berlin", outside: "paris" } as const;
 const sitePath = (target: Target) => `${enterprise}/${sites[target]}`;
-const machinePath = (target: Target) => `${sitePath(target)}/packaging/line-1/sealer-1`;
-
-const plant = `
-enterprise: ${enterprise}
-sites:
-${(["inside", "outside"] as const)
-  .map(
-    (t) => `  - name: ${sites[t]}
-    areas:
-      - name: packaging
-        lines:
-          - name: line-1
-            machines:
-              - name: sealer-1
-                dataPoints:
-                  - name: temperature`,
-  )
-  .join("\n")}
-`;
+const machinePath = (target: Target) => sealerPath(enterprise, sites[target]);
+const plant = sealerPerSitePlant(enterprise, [sites.inside, sites.outside]);
 
 describe("authorization matrix: every operation × role × site scope", () => {
   let testDb: TestDatabase;

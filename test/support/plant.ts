@@ -10,3 +10,17 @@ export function oneMachinePlant(enterprise: string, machine: string, dataPoints:
     sites: [{ name: "site-1", areas: [{ name: "area-1", lines: [{ name: "line-1", machines: [{ name: machine, dataPoints }] }] }] }],
   });
 }
+
+/** Where `sealerPerSitePlant` puts a site's machine. */
+export const sealerPath = (enterprise: string, site: string) => `${enterprise}/${site}/packaging/line-1/sealer-1`;
+
+/** A plant file with one machine (packaging/line-1/sealer-1, data point "temperature") in each site. */
+export function sealerPerSitePlant(enterprise: string, sites: readonly string[]): string {
+  return stringify({
+    enterprise,
+    sites: sites.map((name) => ({
+      name,
+      areas: [{ name: "packaging", lines: [{ name: "line-1", machines: [{ name: "sealer-1", dataPoints: [{ name: "temperature" }] }] }] }],
+    })),
+  });
+}
