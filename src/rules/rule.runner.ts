@@ -15,7 +15,7 @@ const SEED_ROWS = 20_000;
 /**
  * Runs the rule engine in an ingest process: every committed batch of samples is evaluated, a
  * tick drives time-based confirmations and stale data, and transitions go to the recorder. Rules
- * reload when another replica changes them (RULES_CHANGED) and once a minute.
+ * reload when they or the plant change (RULES_CHANGED, ASSETS_CHANGED) and once a minute.
  */
 export class RuleRunner {
   private readonly engine = new RuleEngine();
@@ -40,13 +40,14 @@ export class RuleRunner {
       setInterval(() => void this.recorder.record(this.engine.tick(Date.now())), TICK_MS),
       setInterval(() => void this.reload(), RELOAD_MS),
     ];
-    const changes = this.pubsub.subscribe("RULES_CHANGED");
-    const listening = (async () => {
-      for await (const _ of changes) await this.reload();
-    })();
+    // A plant file applied elsewhere (CLI, another replica) says ASSETS_CHANGED; GraphQL says RULES_CHANGED.
+    const feeds = [this.pubsub.subscribe("RULES_CHANGED"), this.pubsub.subscribe("ASSETS_CHANGED")];
+    const listening = feeds.map(async (feed) => {
+      for await (const _ of feed) await this.reload();
+    });
     this.stopListening = async () => {
-      await changes.return(undefined);
-      await listening;
+      await Promise.all(feeds.map((feed) => feed.return(undefined)));
+      await Promise.all(listening);
     };
   }
 
