@@ -92,16 +92,16 @@ export async function applyPlant(database: Database, plant: PlantSpec, options: 
             count(machine.change);
             keptMachines.push(machine.id);
 
-            const keptPoints = new Map<string, number>();
+            const keptPoints: number[] = [];
             for (const point of spec.dataPoints) {
               const upserted = await upsertDataPoint(tx, machine.id, point);
               count(upserted.change);
-              keptPoints.set(point.name, upserted.id);
+              keptPoints.push(upserted.id);
             }
             // Rules first: a rule moved off a data point the prune below deletes must not go with it.
-            summary.deleted += await applyRules(tx, machine.id, keptPoints, spec.rules ?? [], options.prune === true, count);
+            summary.deleted += await applyRules(tx, machine.id, spec.rules ?? [], options.prune === true, count);
             if (options.prune) {
-              summary.deleted += await deleteDataPoints(tx, await dataPointsNotIn(tx, machine.id, [...keptPoints.values()]));
+              summary.deleted += await deleteDataPoints(tx, await dataPointsNotIn(tx, machine.id, keptPoints));
             }
           }
         }

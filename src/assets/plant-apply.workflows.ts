@@ -2,6 +2,7 @@ import { eq, sql } from "drizzle-orm";
 import { integrations } from "../../schema/db/security.js";
 import { deleteAutomation, listAutomations, saveAutomation } from "../automations/automation.service.js";
 import type { ValidAutomation } from "../automations/automation.schema.js";
+import { canonicalJson } from "../db/canonical-json.js";
 import type { Tx } from "../db/database.js";
 import { createIntegration, integrationByName, updateIntegration } from "../integrations/integration.service.js";
 import { deleteRule, rulesOfMachines, saveRule } from "../rules/rule.service.js";
@@ -27,18 +28,10 @@ export class PlantReferenceError extends Error {
   }
 }
 
-/**
- * Saves the machine's rules; with `prune` deletes its rules the file does not list. A rule whose
- * stored content already matches is left alone (the services compare key order, jsonb does not keep it).
- */
-export async function applyRules(tx: Tx, machineId: number, points: ReadonlyMap<string, number>, specs: readonly RuleFileSpec[], prune: boolean, count: Count): Promise<number> {
+/** Saves the machine's rules (unchanged ones stay at their version); with `prune` deletes its rules the file does not list. */
+export async function applyRules(tx: Tx, machineId: number, specs: readonly RuleFileSpec[], prune: boolean, count: Count): Promise<number> {
   const current = new Map((await rulesOfMachines(tx, [machineId])).map((row) => [row.name, row]));
   for (const spec of specs) {
-    const row = current.get(spec.name);
-    if (row && sameJson([row.dataPointId, row.kind, row.params, row.severity, row.enabled], [points.get(spec.point), spec.params.kind, spec.params, spec.severity, spec.enabled])) {
-      count("unchanged");
-      continue;
-    }
     const saved = await saveRule(tx, { machineId, dataPoint: spec.point, name: spec.name, severity: spec.severity, enabled: spec.enabled, params: spec.params }, PLANT_FILE_ACTOR);
     count(saved.change);
   }
@@ -78,7 +71,7 @@ export async function applyIntegrations(tx: Tx, specs: readonly IntegrationFileS
       problems.push({ path: ["integrations", i, "kind"], message: `integration "${spec.name}" exists with kind "${row.kind}"; its kind cannot change` });
       continue;
     }
-    const configChanged = !sameJson(row.config, spec.config);
+    const configChanged = canonicalJson(row.config) !== canonicalJson(spec.config);
     if (configChanged) await updateIntegration(tx, undefined, row.id, { config: spec.config }, by);
     if (row.site !== spec.site) {
       await tx.update(integrations).set({ site: spec.site, updatedAt: sql`now()`, version: sql`${integrations.version} + 1` }).where(eq(integrations.id, row.id));
@@ -108,11 +101,6 @@ export async function applyAutomations(tx: Tx, specs: readonly ValidAutomation[]
 
   const current = new Map((await listAutomations(tx)).map((row) => [row.name, row]));
   for (const spec of specs) {
-    const row = current.get(spec.name);
-    if (row && sameJson(automationContent(row), automationContent(spec))) {
-      count("unchanged");
-      continue;
-    }
     count((await saveAutomation(tx, spec, PLANT_FILE_ACTOR)).change);
   }
   if (!prune) return 0;
@@ -122,24 +110,4 @@ export async function applyAutomations(tx: Tx, specs: readonly ValidAutomation[]
     if (!listed.has(row.name) && (await deleteAutomation(tx, row.id, PLANT_FILE_ACTOR))) deleted++;
   }
   return deleted;
-}
-
-function automationContent(r: { trigger: string; conditions: unknown; actions: unknown; cooldownSeconds: number; enabled: boolean }): unknown[] {
-  return [r.trigger, r.conditions, r.actions, r.cooldownSeconds, r.enabled];
-}
-
-/** Equal as JSON, whatever the order of object keys (jsonb reorders them). */
-export function sameJson(a: unknown, b: unknown): boolean {
-  return JSON.stringify(canonical(a)) === JSON.stringify(canonical(b));
-}
-
-function canonical(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(canonical);
-  if (typeof value !== "object" || value === null) return value;
-  return Object.fromEntries(
-    Object.entries(value)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-      .map(([k, v]) => [k, canonical(v)]),
-  );
 }
