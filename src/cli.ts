@@ -88,7 +88,7 @@ program
   .action(async (file: string, options: { prune?: boolean }) => {
     const { config, log } = boot();
     const text = await readFile(path.resolve(file), "utf8");
-    // Pruning may delete machines of any site of the enterprise, so it needs every site.
+    // Pruning may delete machines of any site (and automations of all), so it needs every site.
     const sitesOf = async () => (options.prune ? null : plantSites(text));
     await withAccess(config, log, "apply", sitesOf, async (database) => {
       try {
@@ -258,10 +258,17 @@ async function withAccess(
   });
 }
 
-/** The "enterprise/site" paths a plant file declares; none for a file that does not parse (apply rejects it). */
-function plantSites(text: string): string[] {
+/**
+ * The "enterprise/site" paths a plant file declares; none for a file that does not parse (apply
+ * rejects it); null (every site) when it declares automations or integrations, which are not a
+ * site's alone.
+ */
+function plantSites(text: string): string[] | null {
   const parsed = parsePlantFile(text);
-  return parsed.ok ? parsed.plant.sites.map((site) => `${parsed.plant.enterprise}/${site.name}`) : [];
+  if (!parsed.ok) return [];
+  const { plant } = parsed;
+  if ((plant.automations?.length ?? 0) + (plant.integrations?.length ?? 0) > 0) return null;
+  return plant.sites.map((site) => `${plant.enterprise}/${site.name}`);
 }
 
 /** Running hubs reload their bindings; only reaches other processes when Redis is configured. */

@@ -94,6 +94,12 @@ describe("CLI authorization", () => {
     const viewer = await run(["apply", insideFile], keys.get("viewer"));
     expect(viewer.code).toBe(1);
     expect(viewer.stderr).toContain("plantgraph apply: role viewer may not asset.manage");
+    // Automations and integrations serve every site: a one-site engineer may not declare them.
+    const hubWideFile = path.join(dir, "hub-wide.yaml");
+    await writeFile(hubWideFile, `${plant("site-1")}integrations:\n  - { name: board, kind: builtin, config: {} }\n`);
+    const hubWide = await run(["apply", hubWideFile], keys.get("engineer"));
+    expect(hubWide.code).toBe(1);
+    expect(hubWide.stderr).toContain("plantgraph apply: outside your sites: every site");
 
     const { rows } = await testDb.database.query<{ n: number }>(
       "select count(*)::int as n from security_event where action = 'auth.denied' and resource = 'cli:apply'",
