@@ -10,6 +10,7 @@ import { createHubPubSub } from "../src/pubsub/pubsub.js";
 import { LatestValues } from "../src/telemetry/latest-values.js";
 import { createTestDatabase } from "../test/support/database.js";
 import { TEST_REDIS_URL } from "../test/support/services.js";
+import { ratio } from "./support.js";
 
 /**
  * The price of the security layer on a typical authorized query: the same server twice in one
@@ -117,7 +118,7 @@ try {
       unit: "requests/s",
       baseline: Math.round(baseline),
       baseline_name: "same server, auth and limits off",
-      ratio: Math.round((value / baseline) * 100) / 100,
+      ratio: ratio(value, baseline),
     }),
   );
 } finally {

@@ -1,5 +1,3 @@
-import { fork } from "node:child_process";
-import path from "node:path";
 import mqtt from "mqtt";
 import { applyPlant } from "../src/assets/plant-apply.js";
 import type { PlantSpec } from "../src/assets/plant-file.js";
@@ -12,6 +10,7 @@ import { createLogger } from "../src/log/logger.js";
 import { TelemetryWriter } from "../src/telemetry/telemetry.writer.js";
 import { createTestDatabase } from "../test/support/database.js";
 import { startPrivateMosquitto } from "../test/support/mosquitto.js";
+import { median, ratio, roundOrder, startProfiler, startPublishers, waitFor, type Message } from "./support.js";
 
 /**
  * Ingest end to end: publisher processes send JSON telemetry (10 metrics a message) at QoS 1
@@ -35,8 +34,6 @@ const WRITE_CONNECTIONS = Number(process.env.BENCH_WRITE_CONNECTIONS ?? shipped.
 const FLUSH_MS = shipped.flushMs;
 const READINGS = MESSAGES * METRICS;
 const log = createLogger(process.env.BENCH_LOG_LEVEL ?? "silent");
-
-type Message = { topic: string; payload: string };
 
 function benchPlant(): PlantSpec {
   const machines = Array.from({ length: MACHINES }, (_, m) => ({
@@ -65,50 +62,9 @@ function benchMessages(root: string, round: number): Message[] {
   });
 }
 
-/** Starts the publisher processes, waits until they are connected, then lets them go at once. */
-async function publish(url: string, messages: Message[]): Promise<{ go(): void; done: Promise<void> }> {
-  const script = path.resolve(process.cwd(), "bench/publisher.ts");
-  const children = Array.from({ length: PUBLISHERS }, () => fork(script, { execArgv: ["--import", "tsx"], stdio: "inherit" }));
-  const slices = children.map((_, p) => messages.filter((_, i) => i % PUBLISHERS === p));
-  await Promise.all(
-    children.map(
-      (child, p) =>
-        new Promise<void>((resolve) => {
-          child.once("message", () => resolve());
-          child.send({ url, messages: slices[p], window: 200 });
-        }),
-    ),
-  );
-  const done = Promise.all(children.map((child) => new Promise<void>((resolve) => child.once("exit", () => resolve())))).then(() => {});
-  return { go: () => children.forEach((c) => c.send("go")), done };
-}
-
-/** With BENCH_PROFILE=<file>, a CPU profile of the hub's process while it ingests (open it in Chrome DevTools). */
-async function startProfiler(): Promise<{ stop(): Promise<void> } | undefined> {
-  const file = process.env.BENCH_PROFILE;
-  if (!file) return undefined;
-  const { Session } = await import("node:inspector/promises");
-  const { writeFile } = await import("node:fs/promises");
-  const session = new Session();
-  session.connect();
-  await session.post("Profiler.enable");
-  await session.post("Profiler.start");
-  return {
-    stop: async () => {
-      const { profile } = await session.post("Profiler.stop");
-      await writeFile(file, JSON.stringify(profile));
-      session.disconnect();
-    },
-  };
-}
-
-async function waitFor(condition: () => boolean, what: string, timeoutMs = 300_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
+/** The messages dealt round-robin to PUBLISHERS publisher processes. */
+const publish = (url: string, messages: Message[]) =>
+  startPublishers(url, Array.from({ length: PUBLISHERS }, (_, p) => messages.filter((_, i) => i % PUBLISHERS === p)));
 
 async function brokerCeiling(url: string, round: number): Promise<number> {
   const messages = benchMessages("rawbench", round);
@@ -183,8 +139,6 @@ async function startBenchHub(url: string, database: Database): Promise<BenchHub>
   };
 }
 
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
-
 const broker = await startPrivateMosquitto();
 const db = await createTestDatabase("bench_ingest");
 try {
@@ -199,7 +153,7 @@ try {
   };
   const kinds = Object.keys(measure) as (keyof typeof measure)[];
   for (let round = 0; round < ROUNDS; round++) {
-    for (const kind of [...kinds.slice(round % kinds.length), ...kinds.slice(0, round % kinds.length)]) {
+    for (const kind of roundOrder(kinds, round)) {
       rates[kind].push(await measure[kind](round));
     }
     console.error(`ingest round ${round + 1}/${ROUNDS}: hub ${Math.round(rates.hub[round]!)}, raw mosquitto ${Math.round(rates.broker[round]!)}, raw insert ${Math.round(rates.sql[round]!)} readings/s`);
@@ -222,7 +176,7 @@ try {
       unit: "readings/s",
       baseline: Math.round(ceiling),
       baseline_name: brokerRate <= sqlRate ? "raw mosquitto pub->sub (QoS 1, same messages)" : "raw PostgreSQL unnest insert (same rows, batches and connections)",
-      ratio: Math.round((hubRate / ceiling) * 100) / 100,
+      ratio: ratio(hubRate, ceiling),
       ceilings: { broker: Math.round(brokerRate), sql: Math.round(sqlRate) },
     }),
   );

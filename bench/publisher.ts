@@ -1,28 +1,30 @@
-import mqtt from "mqtt";
+import { connectPublisher, publishWindowed } from "../test/support/hub-process.js";
+import { wallClock } from "./support.js";
 
 /**
- * A publisher process: the parent sends { url, topic prefix, messages } and "go"; it publishes
- * QoS 1 with a bounded window of unacknowledged messages and reports when all are acknowledged.
- * Its own process, so publishing does not take CPU from the hub being measured.
+ * A publisher process: the parent sends { url, messages, window, maxPerSecond? } and "go"; it
+ * publishes QoS 1, in order, with a bounded window of unacknowledged messages (no faster than
+ * maxPerSecond when given) and reports when all are acknowledged, with the wall-clock time each
+ * was handed to the client. Its own process, so publishing does not take CPU from the hub being
+ * measured.
  */
 interface Job {
   url: string;
   messages: { topic: string; payload: string }[];
   window: number;
+  maxPerSecond?: number;
 }
 
 process.once("message", async (job: Job) => {
-  const client = await mqtt.connectAsync(job.url, { clean: true, protocolVersion: 5 });
+  const client = await connectPublisher(job.url, `bench-publisher-${process.pid}`);
   process.send!({ ready: true });
   await new Promise<void>((resolve) => process.once("message", () => resolve()));
-  let next = 0;
-  const worker = async () => {
-    while (next < job.messages.length) {
-      const message = job.messages[next++]!;
-      await client.publishAsync(message.topic, message.payload, { qos: 1 });
-    }
-  };
-  await Promise.all(Array.from({ length: job.window }, worker));
+  const sentAt: number[] = new Array(job.messages.length);
+  const { errors } = await publishWindowed(client, job.messages, { window: job.window, maxPerSecond: job.maxPerSecond, onSent: (i) => (sentAt[i] = wallClock()) }).finished;
+  if (errors.length > 0) {
+    console.error(`publisher: ${errors.length} publishes failed, the first: ${errors[0]!.message}`);
+    process.exit(1);
+  }
   await client.endAsync();
-  process.send!({ done: job.messages.length }, () => process.exit(0));
+  process.send!({ done: job.messages.length, sentAt }, () => process.exit(0));
 });

@@ -4,6 +4,7 @@ import "reflect-metadata";
 const benches: Record<string, () => Promise<unknown>> = {
   ingest: () => import("./ingest.bench.js"),
   graphql: () => import("./graphql.bench.js"),
+  events: () => import("./events.bench.js"),
 };
 
 const name = process.argv[2] ?? "ingest";

@@ -37,6 +37,8 @@ export interface FakeServerOptions {
   /** The tool's error body for a status (used by `failNext` without a body and for unknown routes). */
   readonly errorBody?: (status: number, message: string) => unknown;
   readonly moveTask?: ToolFake["moveTask"];
+  /** Called with each request as it is recorded (its body read), e.g. to time its arrival. */
+  readonly onRequest?: (request: RecordedRequest) => void;
 }
 
 export interface FakeServer extends ToolFake {
@@ -127,6 +129,7 @@ export async function startFakeServer(options: FakeServerOptions): Promise<FakeS
       body: parseJson(rawBody),
     };
     requests.push(recorded);
+    options.onRequest?.(recorded);
 
     const failure = failures[0];
     if (failure) {

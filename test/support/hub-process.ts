@@ -121,12 +121,13 @@ export interface PublishProgress {
 
 /**
  * Publishes every message at QoS 1 with at most `window` unacknowledged at a time, optionally no
- * faster than `maxPerSecond`. `progress` is updated live, so a test can act in the middle.
+ * faster than `maxPerSecond`. `progress` is updated live, so a test can act in the middle;
+ * `onSent` sees the index of each message as it is handed to mqtt.js.
  */
 export function publishWindowed(
   client: MqttClient,
   messages: readonly OutgoingMessage[],
-  options: { window: number; maxPerSecond?: number },
+  options: { window: number; maxPerSecond?: number; onSent?: (index: number) => void },
 ): { progress: PublishProgress; finished: Promise<PublishProgress> } {
   const progress: PublishProgress = { sent: 0, acked: 0, noSubscribers: 0, errors: [], done: false };
   const finished = (async () => {
@@ -144,6 +145,7 @@ export function publishWindowed(
         if (due > Date.now()) await new Promise((resolve) => setTimeout(resolve, due - Date.now()));
       }
       inFlight++;
+      options.onSent?.(progress.sent);
       progress.sent++;
       client.publish(message.topic, message.payload, { qos: 1 }, (error, packet) => {
         if (error) progress.errors.push(error);
