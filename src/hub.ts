@@ -54,6 +54,8 @@ export async function startHub({ config, roles, log }: StartHubOptions): Promise
       url: config.database.url,
       dataDir: config.database.dataDir,
       ssl: await readDatabaseSsl(config),
+      // Every concurrent job may hold a connection; the telemetry writer and the API need theirs too.
+      poolSize: 10 + (roles.includes("worker") ? config.jobs.concurrency : 0),
       onError: (error) => log.error({ err: error }, "database connection error"),
     });
     parts.database = database;

@@ -3,7 +3,7 @@ import { automations, eventActions, events, type EventKind, type Severity } from
 import { integrations } from "../../schema/db/security.js";
 import { recordAudit } from "../audit/audit.js";
 import { automationMatches } from "../automations/automation.matcher.js";
-import { automationAction, automationConditions, type AutomationAction } from "../automations/automation.schema.js";
+import { automationAction, automationConditions } from "../automations/automation.schema.js";
 import type { Tx } from "../db/database.js";
 import type { MachineState } from "../telemetry/machine-state.js";
 import type { AfterCommit } from "./after-commit.js";
@@ -39,6 +39,8 @@ export interface EventFacts {
 export class EventWriter {
   private automationRows?: Promise<(typeof automations.$inferSelect)[]>;
   private integrationRows?: Promise<Map<string, { id: number; kind: string; site: string | null }>>;
+  /** When each (automation, machine) last planned actions in this transaction: cooldowns see uncommitted plans too. */
+  private readonly planned = new Map<string, number>();
 
   constructor(
     private readonly tx: Tx,
@@ -47,36 +49,62 @@ export class EventWriter {
   ) {}
 
   async record(event: NewEvent, facts: EventFacts): Promise<EventRow> {
-    const [row] = await this.tx
-      .insert(events)
-      .values({
-        kind: event.kind,
-        at: event.at,
-        machineId: event.machineId,
-        ruleId: event.ruleId ?? null,
-        ruleVersion: event.ruleVersion ?? null,
-        alarmId: event.alarmId ?? null,
-        severity: event.severity,
-        message: event.message,
-        detail: event.detail ?? {},
-      })
-      .returning();
-    await recordAudit(this.tx, {
-      actor: this.actor,
-      action: "event.recorded",
-      entityType: "event",
-      entityId: row!.id,
-      newValue: { kind: row!.kind, at: row!.at.toISOString(), machineId: row!.machineId, ruleId: row!.ruleId, ruleVersion: row!.ruleVersion, alarmId: row!.alarmId, message: row!.message },
-    });
-    await this.plan(row!, facts);
+    const [row] = await this.recordMany([{ event, facts }]);
     return row!;
   }
 
-  /** One event_action row per action of every matching automation, each enqueued after commit. */
-  private async plan(event: EventRow, facts: EventFacts): Promise<void> {
+  /**
+   * Several events in three statements whatever their number (events, audit rows, planned
+   * actions), plus a lookup per automation with a cooldown. The hot path of busy plants.
+   */
+  async recordMany(items: readonly { event: NewEvent; facts: EventFacts }[]): Promise<EventRow[]> {
+    if (items.length === 0) return [];
+    const rows = await this.tx
+      .insert(events)
+      .values(
+        items.map(({ event }) => ({
+          kind: event.kind,
+          at: event.at,
+          machineId: event.machineId,
+          ruleId: event.ruleId ?? null,
+          ruleVersion: event.ruleVersion ?? null,
+          alarmId: event.alarmId ?? null,
+          severity: event.severity,
+          message: event.message,
+          detail: event.detail ?? {},
+        })),
+      )
+      .returning();
+    await recordAudit(
+      this.tx,
+      ...rows.map((row) => ({
+        actor: this.actor,
+        action: "event.recorded" as const,
+        entityType: "event",
+        entityId: row.id,
+        newValue: { kind: row.kind, at: row.at.toISOString(), machineId: row.machineId, ruleId: row.ruleId, ruleVersion: row.ruleVersion, alarmId: row.alarmId, message: row.message },
+      })),
+    );
+    const planned: (typeof eventActions.$inferInsert)[] = [];
+    for (const [i, row] of rows.entries()) planned.push(...(await this.plan(row, items[i]!.facts)));
+    if (planned.length > 0) {
+      const kinds = new Map([...(await this.integrations()).values()].map((integration) => [integration.id, integration.kind]));
+      const inserted = await this.tx
+        .insert(eventActions)
+        .values(planned)
+        .onConflictDoNothing()
+        .returning({ id: eventActions.id, integrationId: eventActions.integrationId });
+      for (const action of inserted) this.after.job({ name: "action.run", data: { eventActionId: action.id } }, kinds.get(action.integrationId));
+    }
+    return rows;
+  }
+
+  /** The event_action rows of every matching automation's actions; skips are audited. */
+  private async plan(event: EventRow, facts: EventFacts): Promise<(typeof eventActions.$inferInsert)[]> {
     const candidates = (await (this.automationRows ??= this.tx.select().from(automations).where(eq(automations.enabled, true)))).filter(
       (a) => a.trigger === event.kind,
     );
+    const planned: (typeof eventActions.$inferInsert)[] = [];
     for (const automation of candidates) {
       const conditions = automationConditions.parse(automation.conditions);
       const context = {
@@ -95,37 +123,32 @@ export class EventWriter {
         continue;
       }
       for (const action of automation.actions.map((a) => automationAction.parse(a))) {
-        await this.planAction(event, facts, automation, action);
+        const integration = (await this.integrations()).get(action.integration);
+        const outsideSite = integration?.site && facts.machine && facts.machine.site !== integration.site;
+        if (!integration || outsideSite) {
+          const why = integration ? `integration "${action.integration}" serves ${integration.site} only` : `no integration named "${action.integration}"`;
+          await this.skipped(event, automation.id, `${action.key}: ${why}`);
+          continue;
+        }
+        planned.push({
+          eventId: event.id,
+          automationId: automation.id,
+          automationVersion: automation.version,
+          actionKey: `${automation.id}.${action.key}`,
+          actionType: action.type,
+          integrationId: integration.id,
+          spec: action,
+        });
+        this.planned.set(`${automation.id}:${event.machineId}`, event.at.getTime());
       }
     }
-  }
-
-  private async planAction(event: EventRow, facts: EventFacts, automation: typeof automations.$inferSelect, action: AutomationAction): Promise<void> {
-    const integration = (await this.integrations()).get(action.integration);
-    const outsideSite = integration?.site && facts.machine && facts.machine.site !== integration.site;
-    if (!integration || outsideSite) {
-      const why = integration ? `integration "${action.integration}" serves ${integration.site} only` : `no integration named "${action.integration}"`;
-      await this.skipped(event, automation.id, `${action.key}: ${why}`);
-      return;
-    }
-    const [planned] = await this.tx
-      .insert(eventActions)
-      .values({
-        eventId: event.id,
-        automationId: automation.id,
-        automationVersion: automation.version,
-        actionKey: `${automation.id}.${action.key}`,
-        actionType: action.type,
-        integrationId: integration.id,
-        spec: action,
-      })
-      .onConflictDoNothing()
-      .returning({ id: eventActions.id });
-    if (planned) this.after.job({ name: "action.run", data: { eventActionId: planned.id } }, integration.kind);
+    return planned;
   }
 
   private async inCooldown(automation: typeof automations.$inferSelect, event: EventRow): Promise<boolean> {
     if (automation.cooldownSeconds <= 0) return false;
+    const plannedAt = this.planned.get(`${automation.id}:${event.machineId}`);
+    if (plannedAt !== undefined && event.at.getTime() - plannedAt < automation.cooldownSeconds * 1000) return true;
     const [recent] = await this.tx
       .select({ id: eventActions.id })
       .from(eventActions)

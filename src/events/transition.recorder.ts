@@ -78,6 +78,8 @@ export class TransitionRecorder {
       const ruleById = new Map(ruleRows.map((r) => [r.id, r]));
       const machines = await machineContexts(tx, batch.map((t) => t.machineId));
       const writer = new EventWriter(tx, after, actor);
+      // Alarms go one by one (each reads and locks its alarm); plain events are written together.
+      const plain: Parameters<EventWriter["recordMany"]>[0][number][] = [];
       for (const t of batch) {
         const row = ruleById.get(t.ruleId);
         const machine = machines.get(t.machineId);
@@ -86,15 +88,16 @@ export class TransitionRecorder {
         const at = new Date(t.at);
         const base = { machineId: machine.id, ruleId: rule.id, ruleVersion: rule.version, severity: rule.severity, message: t.message, detail: { ...t.detail, value: t.value } };
         if (t.type === "batch_completed") {
-          await writer.record({ ...base, kind: "batch.completed", at }, { machine, ruleName: rule.name });
+          plain.push({ event: { ...base, kind: "batch.completed", at }, facts: { machine, ruleName: rule.name } });
         } else if (row.kind === "stale") {
           // Silence is a data-quality event, not a machine fault: no alarm, its own event kinds.
-          await writer.record({ ...base, kind: t.type === "raised" ? "data.stale" : "data.resumed", at }, { machine, ruleName: rule.name });
+          plain.push({ event: { ...base, kind: t.type === "raised" ? "data.stale" : "data.resumed", at }, facts: { machine, ruleName: rule.name } });
         } else {
           const raise = { rule, machine, at, value: t.value, message: t.message, detail: t.detail };
           await (t.type === "raised" ? raiseAlarm(tx, writer, after, actor, raise) : conditionCleared(tx, writer, after, actor, raise));
         }
       }
+      await writer.recordMany(plain);
     });
     await after.flush(this.queues, this.pubsub, this.log);
   }

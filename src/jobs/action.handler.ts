@@ -40,7 +40,7 @@ export async function runAction({ data, job, worker, deps }: HandlerRun<"action.
     const context = await templateContext(deps, event!);
     const ctx = connectorContext(deps.log.child({ integration: ready.row.name, eventActionId: claimed.id }));
     const outcome = await perform(deps, { action, claimed, event: event!, context, connector: ready.connector, config: ready.config, ctx });
-    await db.update(integrations).set({ lastSuccessAt: sql`now()` }).where(eq(integrations.id, claimed.integrationId));
+    await noteSuccess(db, claimed.integrationId);
     return outcome;
   } catch (error) {
     return failed(deps, { job, worker, claimed, error });
@@ -143,6 +143,17 @@ async function failed(deps: HandlerRun<"action.run">["deps"], f: { job: HandlerR
 
 function markDone(db: Pick<HandlerRun<"action.run">["deps"]["database"]["db"], "update">, id: number) {
   return db.update(eventActions).set({ status: "done", doneAt: sql`now()`, updatedAt: sql`now()`, errorKind: null, lastError: null }).where(eq(eventActions.id, id));
+}
+
+/**
+ * Health is "last success", not a counter: written at most once a second, so concurrent actions of
+ * one integration do not queue on its row lock and a commit each.
+ */
+function noteSuccess(db: HandlerRun<"action.run">["deps"]["database"]["db"], integrationId: number) {
+  return db
+    .update(integrations)
+    .set({ lastSuccessAt: sql`now()` })
+    .where(and(eq(integrations.id, integrationId), sql`(${integrations.lastSuccessAt} is null or ${integrations.lastSuccessAt} < now() - interval '1 second')`));
 }
 
 /** Stable per (event, action): survives retries, replays and crashes. */
