@@ -23,7 +23,7 @@ describe("the alarm path under faults", () => {
   const done = () => plant.count("select count(*)::int as n from event_action where status = 'done'");
   const issueCreates = () => jira.requests.filter((r) => r.method === "POST" && r.url === "/rest/api/3/issue").length;
   const spawnWorker = (redisUrl: string) => {
-    const worker = spawnHub({ roles: "worker", env: { ...plant.env, REDIS_URL: redisUrl, JOBS_LOCK_SECONDS: "2", CONNECTOR_RATE_LIMITS: "jira=60/1", LOG_LEVEL: "info" } });
+    const worker = spawnHub({ roles: "worker", env: { ...plant.env, REDIS_URL: redisUrl, JOBS_LOCK_SECONDS: "2", CONNECTOR_RATE_LIMITS: "jira=200/1", LOG_LEVEL: "info" } });
     workers.push(worker);
     return worker;
   };
@@ -89,7 +89,7 @@ describe("the alarm path under faults", () => {
     // Recorded while Redis is gone: committed in PostgreSQL, the jobs could not be added.
     await recordTransitions(plant.testDb.database, queues, batchTransitions(counter, 150, 2_151));
     await redis.restart();
-    await eventually(async () => ((await done()) === target ? true : undefined), "all actions done after the restart", 120_000);
+    await eventually(async () => ((await done()) === target ? true : undefined), "all actions done after the restart", 240_000);
     await queues.close();
 
     expect(await plant.count("select count(*)::int as n from task")).toBe(target);
@@ -97,5 +97,5 @@ describe("the alarm path under faults", () => {
     expect(issueCreates()).toBe(target);
     expect(await plant.count("select count(*)::int as n from audit_entry where action = 'action.replayed'")).toBeGreaterThan(0);
     await worker.kill();
-  }, 180_000);
+  }, 300_000);
 });
