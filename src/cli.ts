@@ -33,6 +33,9 @@ program
     const { config, log } = boot();
     // Loaded here so migrate and apply do not pay for GraphQL, Apollo and MQTT.
     const { startHub } = await import("./hub.js");
+    // A promise some library forgot to handle (a dropped connection, usually) is a bug to log, not
+    // a reason to stop ingesting: what the hub accepted is in PostgreSQL either way.
+    process.on("unhandledRejection", (reason) => log.error({ err: reason }, "unhandled promise rejection"));
     const starting = startHub({ config, roles: options.role, log });
     // Installed before the hub is up, so a signal during startup still shuts down cleanly.
     onShutdownSignal(log, async () => {

@@ -19,10 +19,19 @@ export class IntegrationConfigError extends Error {
   override readonly name = "IntegrationConfigError";
 }
 
+/**
+ * Opened and validated configs by integration id and version: decrypting and parsing once per
+ * change, not once per job. A changed integration has a new version, so it is never served stale.
+ */
+const prepared = new Map<number, { version: number; connector: AnyConnector; config: unknown }>();
+const PREPARED_MAX = 500;
+
 /** An integration ready to call. Throws IntegrationConfigError when it cannot be (kind unknown, config invalid). */
 export async function readyIntegration(db: DbOrTx, box: SecretBox | undefined, id: number): Promise<ReadyIntegration | undefined> {
   const row = await getIntegration(db, id);
   if (!row) return undefined;
+  const cached = prepared.get(id);
+  if (cached?.version === row.version) return { row, connector: cached.connector, config: cached.config };
   const connector = connectorFor(row.kind);
   if (!connector) throw new IntegrationConfigError(`integration ${row.name}: no connector of kind "${row.kind}"`);
   const merged = { ...row.config, ...openSecrets(box, row) };
@@ -31,6 +40,8 @@ export async function readyIntegration(db: DbOrTx, box: SecretBox | undefined, i
     const problems = parsed.error.issues.map((i) => `${i.path.join(".") || "config"}: ${i.message}`).join("; ");
     throw new IntegrationConfigError(`integration ${row.name}: invalid ${row.kind} config: ${problems}`);
   }
+  if (prepared.size >= PREPARED_MAX) prepared.clear();
+  prepared.set(id, { version: row.version, connector, config: parsed.data });
   return { row, connector, config: parsed.data };
 }
 

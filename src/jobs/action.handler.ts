@@ -63,15 +63,19 @@ async function perform(deps: HandlerRun<"action.run">["deps"], p: Performing): P
   const after = new AfterCommit();
   switch (action.type) {
     case "create_task": {
-      const [existing] = await db
-        .select({ id: tasks.id })
-        .from(tasks)
-        .where(and(eq(tasks.integrationId, claimed.integrationId), eq(tasks.eventId, claimed.eventId), eq(tasks.actionKey, claimed.actionKey)));
+      // A first try cannot find a task of its own; later ones (retry, replay, crash) look first.
+      const retry = claimed.attempts > 1 || claimed.errorKind !== null;
+      const [existing] = retry
+        ? await db
+              .select({ id: tasks.id })
+              .from(tasks)
+              .where(and(eq(tasks.integrationId, claimed.integrationId), eq(tasks.eventId, claimed.eventId), eq(tasks.actionKey, claimed.actionKey)))
+          : [];
       if (!existing) {
         if (!connector.createTask) throw new ConnectorError("rejected", `${connector.kind} cannot create tasks`);
         const draft = taskDraft(action, claimed, event, context);
         // A crash after the tool created the task but before our commit: the second attempt finds it.
-        const found = claimed.attempts > 1 && connector.findTask ? await connector.findTask(config, draft.key, ctx) : undefined;
+        const found = retry && connector.findTask ? await connector.findTask(config, draft.key, ctx) : undefined;
         const external = found ?? (await connector.createTask(config, draft, ctx));
         await db.transaction(async (tx) => {
           const task = { integrationId: claimed.integrationId, eventId: event.id, actionKey: claimed.actionKey, eventActionId: claimed.id, machineId: event.machineId, alarmId: event.alarmId, idempotencyKey: draft.key, title: draft.title, assignee: draft.assignee };

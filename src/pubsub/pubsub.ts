@@ -68,7 +68,17 @@ export function createHubPubSub(redisUrl?: string, log?: Logger): PubSubHandle {
   publishClient.on("error", report);
   subscribeClient.on("error", report);
   subscribeClient.on("ready", () => (lastError = ""));
-  const eventTarget = createRedisEventTarget({ publishClient, subscribeClient });
+  // The event target does not wait for PUBLISH: without this catch a Redis outage would surface
+  // as an unhandled rejection and stop the process. A lost notification is only a late one:
+  // subscribers read state from PostgreSQL.
+  const safePublisher = {
+    publish: (channel: string, message: string) =>
+      publishClient.publish(channel, message).catch((error: Error) => {
+        report(error);
+        return 0;
+      }),
+  } as unknown as Redis;
+  const eventTarget = createRedisEventTarget({ publishClient: safePublisher, subscribeClient });
   return {
     pubsub: createPubSub<Topics>({ eventTarget }),
     distributed: true,

@@ -96,6 +96,9 @@ describe("the alarm path under faults", () => {
     expect(await plant.count("select count(distinct idempotency_key)::int as n from task")).toBe(target);
     expect(issueCreates()).toBe(target);
     expect(await plant.count("select count(*)::int as n from audit_entry where action = 'action.replayed'")).toBeGreaterThan(0);
+    // The same worker rode out the outage: still running, no unhandled rejection.
+    expect(worker.child.exitCode).toBeNull();
+    expect(worker.lines.filter((l) => l.msg === "unhandled promise rejection")).toEqual([]);
     await worker.kill();
   }, 300_000);
 });
