@@ -57,18 +57,22 @@ export async function startWorkers(deps: HandlerDeps, options: WorkerOptions): P
   start(WEBHOOK_QUEUE, 4);
   start(MAINTENANCE_QUEUE, 2);
 
-  // Again after every reconnect: a Redis that restarted empty has forgotten its schedulers, and the
-  // reconcile job is what brings back the work it lost.
   const scheduleReconcile = () =>
     deps.queues
       .queue(MAINTENANCE_QUEUE)
       .upsertJobScheduler(RECONCILE_SCHEDULER_ID, { every: options.reconcileEverySeconds * 1000 }, { name: "actions.reconcile", data: {} });
   await scheduleReconcile();
-  connection.on("ready", () => void scheduleReconcile().catch((error: unknown) => deps.log.warn({ err: error }, "reconcile scheduler not set; retried at the next reconnect")));
+  // And again on the same cadence: a Redis that restarted empty has forgotten its schedulers, and
+  // the reconcile job is what brings back the work it lost. Upserting is idempotent.
+  const keepScheduled = setInterval(
+    () => void scheduleReconcile().catch((error: unknown) => deps.log.debug({ err: error }, "reconcile scheduler not set now; next round")),
+    options.reconcileEverySeconds * 1000,
+  );
   deps.log.info({ queues: workers.length, prefix: options.prefix }, "workers started");
 
   return {
     close: async () => {
+      clearInterval(keepScheduled);
       await Promise.allSettled(workers.map((w) => w.close()));
       connection.disconnect(); // a connection passed in is not closed by worker.close()
     },

@@ -89,7 +89,10 @@ describe("the alarm path under faults", () => {
     // Recorded while Redis is gone: committed in PostgreSQL, the jobs could not be added.
     await recordTransitions(plant.testDb.database, queues, batchTransitions(counter, 150, 2_151));
     await redis.restart();
-    await eventually(async () => ((await done()) === target ? true : undefined), "all actions done after the restart", 240_000);
+    await eventually(async () => ((await done()) === target ? true : undefined), "all actions done after the restart", 120_000).catch(async (error: Error) => {
+      const pending = await plant.count("select count(*)::int as n from event_action where status <> 'done'");
+      throw new Error(`${error.message}; ${pending} not done; worker (${worker.child.exitCode ?? "running"}):\n${worker.tail(40)}`);
+    });
     await queues.close();
 
     expect(await plant.count("select count(*)::int as n from task")).toBe(target);
