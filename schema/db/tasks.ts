@@ -4,8 +4,9 @@ import { machines } from "./assets.js";
 import { alarms, eventActions, events } from "./events.js";
 import { integrations } from "./security.js";
 
-export const taskStatuses = ["open", "in_progress", "done", "cancelled"] as const;
-export type TaskStatus = (typeof taskStatuses)[number];
+// The connector contract owns the task status vocabulary; the table stores exactly it.
+import { taskStatuses } from "../../connectors/sdk/types.js";
+export { taskStatuses, type TaskStatus } from "../../connectors/sdk/types.js";
 
 /**
  * A task or ticket the hub created in a work tool (or on its own board). UNIQUE(integration, event,

@@ -184,7 +184,8 @@ async function answersPing(url: string, timeoutMs: number): Promise<boolean> {
   }
 }
 
-function freeLoopbackPort(): Promise<number> {
+/** A TCP port free on 127.0.0.1 right now (the tests use it too). */
+export function freeLoopbackPort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
     server.once("error", reject);

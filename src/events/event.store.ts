@@ -3,13 +3,14 @@ import { automations, eventActions, events, type EventKind, type Severity } from
 import { integrations } from "../../schema/db/security.js";
 import { recordAudit } from "../audit/audit.js";
 import { automationMatches } from "../automations/automation.matcher.js";
-import { automationAction, automationConditions } from "../automations/automation.schema.js";
+import { automationAction, automationConditions, type AutomationAction, type AutomationConditions } from "../automations/automation.schema.js";
 import type { Tx } from "../db/database.js";
 import type { MachineState } from "../telemetry/machine-state.js";
 import type { AfterCommit } from "./after-commit.js";
 import type { MachineContext } from "./event-context.js";
 
 export type EventRow = typeof events.$inferSelect;
+type ParsedAutomation = Omit<typeof automations.$inferSelect, "conditions" | "actions"> & { conditions: AutomationConditions; actions: AutomationAction[] };
 
 export interface NewEvent {
   kind: EventKind;
@@ -37,7 +38,8 @@ export interface EventFacts {
  * it reads the automations and integrations once, however many events the transaction records.
  */
 export class EventWriter {
-  private automationRows?: Promise<(typeof automations.$inferSelect)[]>;
+  /** The enabled automations, their conditions and actions parsed once per transaction, not once per event. */
+  private automationRows?: Promise<ParsedAutomation[]>;
   private integrationRows?: Promise<Map<string, { id: number; kind: string; site: string | null }>>;
   /** When each (automation, machine) last planned actions in this transaction: cooldowns see uncommitted plans too. */
   private readonly planned = new Map<string, number>();
@@ -101,12 +103,15 @@ export class EventWriter {
 
   /** The event_action rows of every matching automation's actions; skips are audited. */
   private async plan(event: EventRow, facts: EventFacts): Promise<(typeof eventActions.$inferInsert)[]> {
-    const candidates = (await (this.automationRows ??= this.tx.select().from(automations).where(eq(automations.enabled, true)))).filter(
+    const candidates = (await (this.automationRows ??= this.tx
+      .select()
+      .from(automations)
+      .where(eq(automations.enabled, true))
+      .then((rows) => rows.map((row) => ({ ...row, conditions: automationConditions.parse(row.conditions), actions: row.actions.map((a) => automationAction.parse(a)) }))))).filter(
       (a) => a.trigger === event.kind,
     );
     const planned: (typeof eventActions.$inferInsert)[] = [];
     for (const automation of candidates) {
-      const conditions = automationConditions.parse(automation.conditions);
       const context = {
         kind: event.kind,
         at: event.at,
@@ -116,13 +121,13 @@ export class EventWriter {
         ruleName: facts.ruleName,
         state: facts.state,
       };
-      if (!automationMatches({ trigger: automation.trigger, enabled: automation.enabled, conditions }, context)) continue;
+      if (!automationMatches(automation, context)) continue;
       const skip = facts.shelved ? "alarm shelved" : (await this.inCooldown(automation, event)) ? `cooldown of ${automation.cooldownSeconds} s` : undefined;
       if (skip) {
         await this.skipped(event, automation.id, skip);
         continue;
       }
-      for (const action of automation.actions.map((a) => automationAction.parse(a))) {
+      for (const action of automation.actions) {
         const integration = (await this.integrations()).get(action.integration);
         const outsideSite = integration?.site && facts.machine && facts.machine.site !== integration.site;
         if (!integration || outsideSite) {

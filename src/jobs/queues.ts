@@ -60,7 +60,9 @@ export class JobQueues implements JobEnqueuer {
     const byQueue = new Map<string, PlannedJob[]>();
     for (const job of jobs) {
       const name = queueFor(job.item, job.connectorKind);
-      byQueue.set(name, [...(byQueue.get(name) ?? []), job]);
+      const list = byQueue.get(name);
+      if (list) list.push(job);
+      else byQueue.set(name, [job]);
     }
     let added = 0;
     for (const [name, list] of byQueue) {

@@ -90,8 +90,8 @@ export async function reconcile({ deps }: HandlerRun<"actions.reconcile">): Prom
   const polling = await syncPollSchedulers(deps);
   if (stale.length > 0) {
     await recordAudit(db, { actor: systemActor("reconcile"), action: "action.replayed", entityType: "event_action", entityId: stale.map((s) => s.id).join(","), reason: "pending past the grace period" });
-    deps.log.info({ pending: stale.length, deliveries: deliveries.length, requeued }, "reconcile re-enqueued pending work");
   }
+  if (stale.length + deliveries.length > 0) deps.log.info({ pending: stale.length, deliveries: deliveries.length, requeued }, "reconcile re-enqueued pending work");
   return `${requeued} re-enqueued, ${polling} polling integrations`;
 }
 

@@ -39,7 +39,8 @@ import {
  *   rate: more than `maxPerMinute`) and recover only past the hysteresis margin.
  */
 
-export type Severity = "info" | "warning" | "critical";
+import type { Severity } from "../../schema/db/events.js";
+export type { Severity };
 
 export interface RuleDefinition {
   readonly id: number;
