@@ -21,6 +21,8 @@ import { resolveRedis, type ResolvedRedis } from "./demo/embedded-redis.js";
 import { TransitionRecorder } from "./events/transition.recorder.js";
 import { JobQueues } from "./jobs/queues.js";
 import { startWorkers, type RunningWorkers } from "./jobs/workers.js";
+import { ActionBatches } from "./jobs/action-batches.js";
+import { systemActor } from "./audit/audit.js";
 import { RuleRunner } from "./rules/rule.runner.js";
 
 export interface Hub {
@@ -55,7 +57,7 @@ export async function startHub({ config, roles, log }: StartHubOptions): Promise
       dataDir: config.database.dataDir,
       ssl: await readDatabaseSsl(config),
       // Every concurrent job may hold a connection; the telemetry writer and the API need theirs too.
-      poolSize: 10 + (roles.includes("worker") ? config.jobs.concurrency : 0),
+      poolSize: 10 + (roles.includes("worker") ? Math.min(config.jobs.concurrency, 20) : 0),
       onError: (error) => log.error({ err: error }, "database connection error"),
     });
     parts.database = database;
@@ -111,8 +113,9 @@ export async function startHub({ config, roles, log }: StartHubOptions): Promise
 
     if (roles.includes("worker") && parts.queues && jobsRedisUrl) {
       const { jobs } = config;
+      const actions = new ActionBatches(database.db, { queues: parts.queues, pubsub, log, actor: systemActor("worker") });
       parts.workers = await startWorkers(
-        { database, box: secretBoxFor(config), pubsub, queues: parts.queues, log, pollIntervalSeconds: jobs.pollIntervalSeconds, reconcileAfterSeconds: jobs.reconcileAfterSeconds },
+        { database, box: secretBoxFor(config), pubsub, queues: parts.queues, log, pollIntervalSeconds: jobs.pollIntervalSeconds, reconcileAfterSeconds: jobs.reconcileAfterSeconds, actions },
         { redisUrl: jobsRedisUrl, prefix: jobs.prefix, concurrency: jobs.concurrency, reconcileEverySeconds: jobs.reconcileEverySeconds, lockSeconds: jobs.lockSeconds, rateLimits: jobs.rateLimits },
       );
     }

@@ -29,8 +29,12 @@ const PREPARED_MAX = 500;
 /** An integration ready to call. Throws IntegrationConfigError when it cannot be (kind unknown, config invalid). */
 export async function readyIntegration(db: DbOrTx, box: SecretBox | undefined, id: number): Promise<ReadyIntegration | undefined> {
   const row = await getIntegration(db, id);
-  if (!row) return undefined;
-  const cached = prepared.get(id);
+  return row && prepareIntegration(box, row);
+}
+
+/** The connector and its validated config for a row already read (cached per version). */
+export function prepareIntegration(box: SecretBox | undefined, row: IntegrationRow): ReadyIntegration {
+  const cached = prepared.get(row.id);
   if (cached?.version === row.version) return { row, connector: cached.connector, config: cached.config };
   const connector = connectorFor(row.kind);
   if (!connector) throw new IntegrationConfigError(`integration ${row.name}: no connector of kind "${row.kind}"`);
@@ -41,7 +45,7 @@ export async function readyIntegration(db: DbOrTx, box: SecretBox | undefined, i
     throw new IntegrationConfigError(`integration ${row.name}: invalid ${row.kind} config: ${problems}`);
   }
   if (prepared.size >= PREPARED_MAX) prepared.clear();
-  prepared.set(id, { version: row.version, connector, config: parsed.data });
+  prepared.set(row.id, { version: row.version, connector, config: parsed.data });
   return { row, connector, config: parsed.data };
 }
 

@@ -2,21 +2,19 @@ import { UnrecoverableError, Worker } from "bullmq";
 import { and, eq, inArray, sql } from "drizzle-orm";
 import { ConnectorError, isConnectorError } from "../../connectors/sdk/errors.js";
 import type { AnyConnector, TaskDraft, TaskPriority } from "../../connectors/sdk/types.js";
-import { alarms, eventActions, events, rules } from "../../schema/db/events.js";
+import { eventActions } from "../../schema/db/events.js";
 import { integrations } from "../../schema/db/security.js";
 import { tasks } from "../../schema/db/tasks.js";
 import { recordAudit, systemActor } from "../audit/audit.js";
 import { automationAction, type AutomationAction } from "../automations/automation.schema.js";
 import { renderTemplate, type TemplateContext } from "../automations/template.js";
 import { AfterCommit } from "../events/after-commit.js";
-import { machineContexts } from "../events/event-context.js";
-import { connectorContext, IntegrationConfigError, readyIntegration } from "../integrations/connector-config.js";
-import { applyStatusChange, recordTask } from "../tasks/task.service.js";
+import { connectorContext, IntegrationConfigError, prepareIntegration } from "../integrations/connector-config.js";
+import { applyStatusChange } from "../tasks/task.service.js";
+import { markDone, type ActionRow, type EventRow } from "./action-batches.js";
 import { isLastAttempt, type HandlerRun } from "./handler.js";
 
 const actor = systemActor("worker");
-type ActionRow = typeof eventActions.$inferSelect;
-type EventRow = typeof events.$inferSelect;
 
 /**
  * Carries out one planned action. Idempotent: a done action is skipped, a created task is found
@@ -25,22 +23,17 @@ type EventRow = typeof events.$inferSelect;
  * auth/not_found/rejected (and a broken config) dead-letter at once, anything else retries.
  */
 export async function runAction({ data, job, worker, deps }: HandlerRun<"action.run">): Promise<string> {
-  const { db } = deps.database;
-  const [claimed] = await db
-    .update(eventActions)
-    .set({ attempts: sql`${eventActions.attempts} + 1`, updatedAt: sql`now()` })
-    .where(and(eq(eventActions.id, data.eventActionId), eq(eventActions.status, "pending")))
-    .returning();
+  const batches = deps.actions;
+  const claimed = await batches.claims.load(data.eventActionId);
   if (!claimed) return "not pending";
   try {
-    const ready = await readyIntegration(db, deps.box, claimed.integrationId);
-    if (!ready) throw new IntegrationConfigError(`integration ${claimed.integrationId} no longer exists`);
-    const [event] = await db.select().from(events).where(eq(events.id, claimed.eventId));
+    const [row, subject] = await Promise.all([batches.integrations.load(claimed.integrationId), batches.subjects.load(claimed.eventId)]);
+    if (!row) throw new IntegrationConfigError(`integration ${claimed.integrationId} no longer exists`);
+    const ready = prepareIntegration(deps.box, row);
     const action = automationAction.parse(claimed.spec);
-    const context = await templateContext(deps, event!);
     const ctx = connectorContext(deps.log.child({ integration: ready.row.name, eventActionId: claimed.id }));
-    const outcome = await perform(deps, { action, claimed, event: event!, context, connector: ready.connector, config: ready.config, ctx });
-    await noteSuccess(db, claimed.integrationId);
+    const outcome = await perform(deps, { action, claimed, event: subject!.event, context: subject!.context, connector: ready.connector, config: ready.config, ctx });
+    await batches.noteSuccess(claimed.integrationId);
     return outcome;
   } catch (error) {
     return failed(deps, { job, worker, claimed, error });
@@ -77,12 +70,9 @@ async function perform(deps: HandlerRun<"action.run">["deps"], p: Performing): P
         // A crash after the tool created the task but before our commit: the second attempt finds it.
         const found = retry && connector.findTask ? await connector.findTask(config, draft.key, ctx) : undefined;
         const external = found ?? (await connector.createTask(config, draft, ctx));
-        await db.transaction(async (tx) => {
-          const task = { integrationId: claimed.integrationId, eventId: event.id, actionKey: claimed.actionKey, eventActionId: claimed.id, machineId: event.machineId, alarmId: event.alarmId, idempotencyKey: draft.key, title: draft.title, assignee: draft.assignee };
-          await recordTask(tx, after, actor, task, external, found !== undefined);
-          await markDone(tx, claimed.id);
-        });
-      } else await markDone(db, claimed.id);
+        const task = { integrationId: claimed.integrationId, eventId: event.id, actionKey: claimed.actionKey, eventActionId: claimed.id, machineId: event.machineId, alarmId: event.alarmId, idempotencyKey: draft.key, title: draft.title, assignee: draft.assignee };
+        await deps.actions.completions.load({ eventActionId: claimed.id, task, external, found: found !== undefined });
+      } else await markDone(db, [claimed.id]);
       break;
     }
     case "notify": {
@@ -91,7 +81,7 @@ async function perform(deps: HandlerRun<"action.run">["deps"], p: Performing): P
       await connector.notify(config, { key: idempotencyKey(claimed), title: renderTemplate(action.title, context), text: renderTemplate(action.text, context), severity, facts: facts(context) }, ctx);
       await db.transaction(async (tx) => {
         await recordAudit(tx, { actor, action: "notification.sent", entityType: "event_action", entityId: claimed.id, newValue: { integrationId: claimed.integrationId, eventId: event.id, title: renderTemplate(action.title, context) } });
-        await markDone(tx, claimed.id);
+        await markDone(tx, [claimed.id]);
       });
       break;
     }
@@ -108,7 +98,7 @@ async function perform(deps: HandlerRun<"action.run">["deps"], p: Performing): P
           await applyStatusChange(tx, after, claimed.integrationId, { externalId: task.externalId, status: updated.status, externalStatus: updated.externalStatus, at: new Date().toISOString() }, actor);
         });
       }
-      await markDone(db, claimed.id);
+      await markDone(db, [claimed.id]);
       break;
     }
   }
@@ -145,21 +135,6 @@ async function failed(deps: HandlerRun<"action.run">["deps"], f: { job: HandlerR
   throw error;
 }
 
-function markDone(db: Pick<HandlerRun<"action.run">["deps"]["database"]["db"], "update">, id: number) {
-  return db.update(eventActions).set({ status: "done", doneAt: sql`now()`, updatedAt: sql`now()`, errorKind: null, lastError: null }).where(eq(eventActions.id, id));
-}
-
-/**
- * Health is "last success", not a counter: written at most once a second, so concurrent actions of
- * one integration do not queue on its row lock and a commit each.
- */
-function noteSuccess(db: HandlerRun<"action.run">["deps"]["database"]["db"], integrationId: number) {
-  return db
-    .update(integrations)
-    .set({ lastSuccessAt: sql`now()` })
-    .where(and(eq(integrations.id, integrationId), sql`(${integrations.lastSuccessAt} is null or ${integrations.lastSuccessAt} < now() - interval '1 second')`));
-}
-
 /** Stable per (event, action): survives retries, replays and crashes. */
 const idempotencyKey = (claimed: ActionRow) => `pg-e${claimed.eventId}-${claimed.actionKey.replace(/\./g, "-")}`;
 
@@ -175,20 +150,6 @@ function taskDraft(action: Extract<AutomationAction, { type: "create_task" }>, c
     dueDate: due,
     labels: ["plantgraph", ...action.labels.map((l) => renderTemplate(l, context)).filter((l) => /^[^\s,]+$/.test(l))],
     priority: action.priority ?? priorityOf[event.severity] ?? "medium",
-  };
-}
-
-/** What templates can name: event, machine, rule, alarm. */
-async function templateContext(deps: HandlerRun<"action.run">["deps"], event: EventRow): Promise<TemplateContext> {
-  const { db } = deps.database;
-  const machine = event.machineId === null ? undefined : (await machineContexts(db, [event.machineId])).get(event.machineId);
-  const [rule] = event.ruleId === null ? [] : await db.select({ id: rules.id, name: rules.name, kind: rules.kind, version: rules.version }).from(rules).where(eq(rules.id, event.ruleId));
-  const [alarm] = event.alarmId === null ? [] : await db.select({ id: alarms.id, state: alarms.state, message: alarms.message, value: alarms.value, raisedAt: alarms.raisedAt }).from(alarms).where(eq(alarms.id, event.alarmId));
-  return {
-    event: { id: event.id, kind: event.kind, at: event.at, severity: event.severity, message: event.message, detail: event.detail, value: event.detail.value },
-    machine: machine ? { ...machine, displayName: machine.displayName ?? machine.name } : undefined,
-    rule: rule ? { ...rule, version: event.ruleVersion ?? rule.version } : undefined,
-    alarm,
   };
 }
 

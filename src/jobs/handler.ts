@@ -3,6 +3,7 @@ import type { Database } from "../db/database.js";
 import type { Logger } from "../log/logger.js";
 import type { HubPubSub } from "../pubsub/pubsub.js";
 import type { SecretBox } from "../secrets/secret-box.js";
+import type { ActionBatches } from "./action-batches.js";
 import type { JobName, JobPayloads } from "./catalog.js";
 import type { JobQueues } from "./queues.js";
 
@@ -17,6 +18,8 @@ export interface HandlerDeps {
   pollIntervalSeconds: number;
   /** Pending actions older than this are re-enqueued by the reconcile job. */
   reconcileAfterSeconds: number;
+  /** The round trips that the actions running at once share. */
+  actions: ActionBatches;
 }
 
 export interface HandlerRun<K extends JobName> {

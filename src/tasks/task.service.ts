@@ -22,40 +22,58 @@ export interface NewTask {
   assignee?: string;
 }
 
+/** A task the tool created (or that findTask found), to record. */
+export interface CreatedTask {
+  task: NewTask;
+  external: ExternalTask;
+  found: boolean;
+}
+
 /**
- * Records a task the tool created (or that findTask found). The unique (integration, event,
- * action) makes a second insert a no-op: the first row stays and is returned.
+ * Records tasks the tool created (or that findTask found), in two statements however many. The
+ * unique (integration, event, action) makes a second insert a no-op: the first row stays and is
+ * returned. Rows come back in the order of `created`.
  */
-export async function recordTask(tx: Tx, after: AfterCommit, actor: string, task: NewTask, external: ExternalTask, found: boolean): Promise<TaskRow> {
-  const [inserted] = await tx
+export async function recordTasks(tx: Tx, after: AfterCommit, actor: string, created: readonly CreatedTask[]): Promise<TaskRow[]> {
+  if (created.length === 0) return [];
+  const inserted = await tx
     .insert(tasks)
-    .values({
-      ...task,
-      assignee: task.assignee ?? null,
-      externalId: external.externalId,
-      externalKey: external.externalKey ?? null,
-      url: external.url ?? null,
-      status: external.status,
-      externalStatus: external.externalStatus,
-    })
+    .values(
+      created.map(({ task, external }) => ({
+        ...task,
+        assignee: task.assignee ?? null,
+        externalId: external.externalId,
+        externalKey: external.externalKey ?? null,
+        url: external.url ?? null,
+        status: external.status,
+        externalStatus: external.externalStatus,
+      })),
+    )
     .onConflictDoNothing()
     .returning();
-  if (!inserted) {
+  const key = (t: Pick<TaskRow, "integrationId" | "eventId" | "actionKey">) => `${t.integrationId}/${t.eventId}/${t.actionKey}`;
+  const rows = new Map(inserted.map((row) => [key(row), row]));
+  const foundKeys = new Set(created.filter((c) => c.found).map((c) => key(c.task)));
+  await recordAudit(
+    tx,
+    ...inserted.map((row) => ({
+      actor,
+      action: foundKeys.has(key(row)) ? ("task.found" as const) : ("task.created" as const),
+      entityType: "task",
+      entityId: row.id,
+      newValue: { integrationId: row.integrationId, eventId: row.eventId, externalId: row.externalId, externalKey: row.externalKey, status: row.status, title: row.title },
+    })),
+  );
+  for (const row of inserted) taskChanged(after, row);
+  for (const { task } of created) {
+    if (rows.has(key(task))) continue;
     const [existing] = await tx
       .select()
       .from(tasks)
       .where(and(eq(tasks.integrationId, task.integrationId), eq(tasks.eventId, task.eventId), eq(tasks.actionKey, task.actionKey)));
-    return existing!;
+    rows.set(key(task), existing!);
   }
-  await recordAudit(tx, {
-    actor,
-    action: found ? "task.found" : "task.created",
-    entityType: "task",
-    entityId: inserted.id,
-    newValue: { integrationId: inserted.integrationId, eventId: inserted.eventId, externalId: inserted.externalId, externalKey: inserted.externalKey, status: inserted.status, title: inserted.title },
-  });
-  taskChanged(after, inserted);
-  return inserted;
+  return created.map(({ task }) => rows.get(key(task))!);
 }
 
 /**
