@@ -21,6 +21,7 @@ import { startPrivateMosquitto } from "../test/support/mosquitto.js";
 import { SECRETS_KEYS } from "../test/support/pipeline.js";
 import { oneMachinePath, oneMachinePlant } from "../test/support/plant.js";
 import { TEST_REDIS_URL } from "../test/support/services.js";
+import { spawnHub, type HubProcess } from "../test/support/hub-process.js";
 import { median, percentile, ratio, roundOrder, startProfiler, startPublishers, waitFor, wallClock, type Message, type Publishers } from "./support.js";
 
 /**
@@ -155,6 +156,7 @@ const producer = new JobQueues(TEST_REDIS_URL, rawPrefix, log);
 const workerConnection = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: null });
 let rawWorker: Worker | undefined;
 let hub: Hub | undefined;
+let workerProcess: HubProcess | undefined;
 try {
   // --- the plant: one machine, two counters, their rules, integrations and automations -------
   await applyPlantText(db.database, oneMachinePlant(enterprise, "press-1", [{ name: "latency-parts" }, { name: "burst-parts" }]), "bench.yaml", log);
@@ -184,7 +186,13 @@ try {
     CONNECTOR_RATE_LIMITS: process.env.CONNECTOR_RATE_LIMITS ?? "builtin=100000/1,jira=100000/1",
     ...Object.fromEntries(HUB_TUNABLES.flatMap((name) => (process.env[name] ? [[name, process.env[name]]] : []))),
   });
-  hub = await startHub({ config, roles: ["ingest", "api", "worker"], log });
+  const separateWorker = process.env.BENCH_WORKER_PROCESS !== "false";
+  hub = await startHub({ config, roles: separateWorker ? ["ingest", "api"] : ["ingest", "api", "worker"], log });
+  if (separateWorker) {
+    const env = { DATABASE_URL: db.url, REDIS_URL: TEST_REDIS_URL, JOBS_PREFIX: prefix, SECRETS_KEYS, PORT: "0", SIMULATOR: "false", LOG_LEVEL: "info", CONNECTOR_RATE_LIMITS: config.jobs.rateLimits ? (process.env.CONNECTOR_RATE_LIMITS ?? "builtin=100000/1,jira=100000/1") : "", ...Object.fromEntries(HUB_TUNABLES.flatMap((name) => (process.env[name] ? [[name, process.env[name]!]] : []))) };
+    workerProcess = spawnHub({ roles: "worker", env });
+    await workerProcess.waitForLog("workers started", { timeoutMs: 60_000 });
+  }
   // The bench's own pool: its polling neither waits behind nor takes the hub's connections.
   const { query } = db.database;
 
@@ -367,6 +375,7 @@ try {
 } finally {
   live.forEach((p) => p.stop());
   await hub?.stop();
+  await workerProcess?.kill("SIGTERM");
   await rawWorker?.close();
   workerConnection.disconnect();
   // Both prefixes' queues, and whatever else they left in Redis (schedulers, markers).

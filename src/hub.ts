@@ -113,7 +113,7 @@ export async function startHub({ config, roles, log }: StartHubOptions): Promise
 
     if (roles.includes("worker") && parts.queues && jobsRedisUrl) {
       const { jobs } = config;
-      const actions = new ActionBatches(database.db, { queues: parts.queues, pubsub, log, actor: systemActor("worker") });
+      const actions = new ActionBatches(database, { queues: parts.queues, pubsub, log, actor: systemActor("worker") });
       parts.workers = await startWorkers(
         { database, box: secretBoxFor(config), pubsub, queues: parts.queues, log, pollIntervalSeconds: jobs.pollIntervalSeconds, reconcileAfterSeconds: jobs.reconcileAfterSeconds, actions },
         { redisUrl: jobsRedisUrl, prefix: jobs.prefix, concurrency: jobs.concurrency, reconcileEverySeconds: jobs.reconcileEverySeconds, lockSeconds: jobs.lockSeconds, rateLimits: jobs.rateLimits },

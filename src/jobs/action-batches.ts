@@ -3,7 +3,7 @@ import { and, eq, inArray, sql } from "drizzle-orm";
 import { alarms, eventActions, events, rules } from "../../schema/db/events.js";
 import { integrations } from "../../schema/db/security.js";
 import type { TemplateContext } from "../automations/template.js";
-import type { Db, DbOrTx } from "../db/database.js";
+import type { Database, Db, DbOrTx } from "../db/database.js";
 import { AfterCommit } from "../events/after-commit.js";
 import { machineContexts } from "../events/event-context.js";
 import type { IntegrationRow } from "../integrations/integration.service.js";
@@ -12,7 +12,8 @@ import type { HubPubSub } from "../pubsub/pubsub.js";
 import { recordTasks, type CreatedTask, type TaskRow } from "../tasks/task.service.js";
 import type { JobEnqueuer } from "../events/after-commit.js";
 
-export type ActionRow = typeof eventActions.$inferSelect;
+/** What a run needs of its action row. */
+export type ClaimedAction = Pick<typeof eventActions.$inferSelect, "id" | "eventId" | "integrationId" | "actionKey" | "spec" | "attempts" | "errorKind">;
 export type EventRow = typeof events.$inferSelect;
 
 export interface ActionSubject {
@@ -27,6 +28,19 @@ export interface ActionCompletion extends CreatedTask {
 }
 
 /**
+ * Counts the attempt of every pending action asked for. The count is bookkeeping (a run that
+ * crashed is also told by its job's start count), so this commit does not wait for the WAL flush:
+ * the claim costs a round trip, not an fsync. set_config(..., true) lasts to the end of the
+ * statement's own transaction, which is when the commit reads it.
+ */
+const CLAIM = `
+with no_flush_wait as (select set_config('synchronous_commit', 'off', true))
+update event_action set attempts = attempts + 1, updated_at = now()
+from no_flush_wait
+where id = any($1::int8[]) and status = 'pending'
+returning id::float8 as "id", event_id::float8 as "eventId", integration_id as "integrationId", action_key as "actionKey", spec, attempts, error_kind as "errorKind"`;
+
+/**
  * The actions a worker runs at once share their database round trips: claims, reads and the
  * closing transactions of the jobs that reach the same step within one turn of the event loop go
  * to PostgreSQL as one statement each (DataLoader's batching; nothing is cached). A lone job
@@ -34,7 +48,7 @@ export interface ActionCompletion extends CreatedTask {
  */
 export class ActionBatches {
   /** Claims pending actions (their attempt counted); a done, dead or missing one comes back undefined. */
-  readonly claims: DataLoader<number, ActionRow | undefined>;
+  readonly claims: DataLoader<number, ClaimedAction | undefined>;
   readonly integrations: DataLoader<number, IntegrationRow | undefined>;
   /** The event of an action and what its templates can name, by event id. */
   readonly subjects: DataLoader<number, ActionSubject | undefined>;
@@ -43,19 +57,12 @@ export class ActionBatches {
   /** When each integration's health was last noted by this process. */
   private readonly notedAt = new Map<number, number>();
 
-  constructor(
-    private readonly db: Db,
-    deps: { queues: JobEnqueuer | undefined; pubsub: HubPubSub; log: Logger; actor: string },
-  ) {
+  private readonly db: Db;
+
+  constructor(database: Database, deps: { queues: JobEnqueuer | undefined; pubsub: HubPubSub; log: Logger; actor: string }) {
+    const db = (this.db = database.db);
     const batched = { cache: false, batchScheduleFn: (run: () => void) => setImmediate(run) } as const;
-    this.claims = new DataLoader(async (ids) => {
-      const rows = await db
-        .update(eventActions)
-        .set({ attempts: sql`${eventActions.attempts} + 1`, updatedAt: sql`now()` })
-        .where(and(inArray(eventActions.id, [...ids]), eq(eventActions.status, "pending")))
-        .returning();
-      return byId(ids, rows);
-    }, batched);
+    this.claims = new DataLoader(async (ids) => byId(ids, (await database.query<ClaimedAction>(CLAIM, [ids])).rows), batched);
     this.integrations = new DataLoader(async (ids) => byId(ids, await db.select().from(integrations).where(inArray(integrations.id, [...ids]))), batched);
     this.subjects = new DataLoader(async (ids) => {
       const rows = await db.select().from(events).where(inArray(events.id, [...ids]));

@@ -11,7 +11,7 @@ import { renderTemplate, type TemplateContext } from "../automations/template.js
 import { AfterCommit } from "../events/after-commit.js";
 import { connectorContext, IntegrationConfigError, prepareIntegration } from "../integrations/connector-config.js";
 import { applyStatusChange } from "../tasks/task.service.js";
-import { markDone, type ActionRow, type EventRow } from "./action-batches.js";
+import { markDone, type ClaimedAction, type EventRow } from "./action-batches.js";
 import { isLastAttempt, type HandlerRun } from "./handler.js";
 
 const actor = systemActor("worker");
@@ -32,7 +32,9 @@ export async function runAction({ data, job, worker, deps }: HandlerRun<"action.
     const ready = prepareIntegration(deps.box, row);
     const action = automationAction.parse(claimed.spec);
     const ctx = connectorContext(deps.log.child({ integration: ready.row.name, eventActionId: claimed.id }));
-    const outcome = await perform(deps, { action, claimed, event: subject!.event, context: subject!.context, connector: ready.connector, config: ready.config, ctx });
+    // A first try cannot find a task of its own; later ones (retry, replay, a crashed run) look first.
+    const retry = claimed.attempts > 1 || claimed.errorKind !== null || job.attemptsStarted > 1;
+    const outcome = await perform(deps, { action, claimed, retry, event: subject!.event, context: subject!.context, connector: ready.connector, config: ready.config, ctx });
     await batches.noteSuccess(claimed.integrationId);
     return outcome;
   } catch (error) {
@@ -42,7 +44,9 @@ export async function runAction({ data, job, worker, deps }: HandlerRun<"action.
 
 interface Performing {
   action: AutomationAction;
-  claimed: ActionRow;
+  claimed: ClaimedAction;
+  /** Not the first run of this action: the tool may hold its task already. */
+  retry: boolean;
   event: EventRow;
   context: TemplateContext;
   connector: AnyConnector;
@@ -51,13 +55,11 @@ interface Performing {
 }
 
 async function perform(deps: HandlerRun<"action.run">["deps"], p: Performing): Promise<string> {
-  const { action, claimed, event, context, connector, config, ctx } = p;
+  const { action, claimed, retry, event, context, connector, config, ctx } = p;
   const { db } = deps.database;
   const after = new AfterCommit();
   switch (action.type) {
     case "create_task": {
-      // A first try cannot find a task of its own; later ones (retry, replay, crash) look first.
-      const retry = claimed.attempts > 1 || claimed.errorKind !== null;
       const [existing] = retry
         ? await db
               .select({ id: tasks.id })
@@ -106,7 +108,7 @@ async function perform(deps: HandlerRun<"action.run">["deps"], p: Performing): P
   return "done";
 }
 
-async function failed(deps: HandlerRun<"action.run">["deps"], f: { job: HandlerRun<"action.run">["job"]; worker: Worker; claimed: ActionRow; error: unknown }): Promise<never> {
+async function failed(deps: HandlerRun<"action.run">["deps"], f: { job: HandlerRun<"action.run">["job"]; worker: Worker; claimed: ClaimedAction; error: unknown }): Promise<never> {
   const { job, worker, claimed, error } = f;
   const { db } = deps.database;
   const kind = error instanceof IntegrationConfigError ? "rejected" : isConnectorError(error) ? error.kind : "transient";
@@ -136,11 +138,11 @@ async function failed(deps: HandlerRun<"action.run">["deps"], f: { job: HandlerR
 }
 
 /** Stable per (event, action): survives retries, replays and crashes. */
-const idempotencyKey = (claimed: ActionRow) => `pg-e${claimed.eventId}-${claimed.actionKey.replace(/\./g, "-")}`;
+const idempotencyKey = (claimed: ClaimedAction) => `pg-e${claimed.eventId}-${claimed.actionKey.replace(/\./g, "-")}`;
 
 const priorityOf: Record<string, TaskPriority> = { info: "low", warning: "medium", critical: "high" };
 
-function taskDraft(action: Extract<AutomationAction, { type: "create_task" }>, claimed: ActionRow, event: EventRow, context: TemplateContext): TaskDraft {
+function taskDraft(action: Extract<AutomationAction, { type: "create_task" }>, claimed: ClaimedAction, event: EventRow, context: TemplateContext): TaskDraft {
   const due = action.dueInHours === undefined ? undefined : new Date(event.at.getTime() + action.dueInHours * 3_600_000).toISOString().slice(0, 10);
   return {
     key: idempotencyKey(claimed),
