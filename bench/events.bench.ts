@@ -190,7 +190,9 @@ try {
   hub = await startHub({ config, roles: separateWorker ? ["ingest", "api"] : ["ingest", "api", "worker"], log });
   if (separateWorker) {
     const env = { DATABASE_URL: db.url, REDIS_URL: TEST_REDIS_URL, JOBS_PREFIX: prefix, SECRETS_KEYS, PORT: "0", SIMULATOR: "false", LOG_LEVEL: "info", CONNECTOR_RATE_LIMITS: config.jobs.rateLimits ? (process.env.CONNECTOR_RATE_LIMITS ?? "builtin=100000/1,jira=100000/1") : "", ...Object.fromEntries(HUB_TUNABLES.flatMap((name) => (process.env[name] ? [[name, process.env[name]!]] : []))) };
-    workerProcess = spawnHub({ roles: "worker", env });
+    // BENCH_WORKER_PROFILE=dir: a CPU profile of the worker process, written when it stops.
+    const profileDir = process.env.BENCH_WORKER_PROFILE;
+    workerProcess = spawnHub({ roles: "worker", env, nodeArgs: profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : [] });
     await workerProcess.waitForLog("workers started", { timeoutMs: 60_000 });
   }
   // The bench's own pool: its polling neither waits behind nor takes the hub's connections.

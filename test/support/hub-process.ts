@@ -33,8 +33,8 @@ export const REPO_ROOT = fileURLToPath(new URL("../..", import.meta.url));
 
 let hubCount = 0;
 
-export function spawnHub(options: { roles: string; env: Record<string, string> }): HubProcess {
-  const child = spawn(process.execPath, ["bin/plantgraph.js", "start", "--role", options.roles], {
+export function spawnHub(options: { roles: string; env: Record<string, string>; nodeArgs?: string[] }): HubProcess {
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), "bin/plantgraph.js", "start", "--role", options.roles], {
     cwd: REPO_ROOT,
     // Each hub its own BullMQ prefix: hubs of parallel test files share the machine's Redis.
     env: { ...process.env, JOBS_PREFIX: `test-${process.pid}-${++hubCount}`, ...options.env },
