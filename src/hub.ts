@@ -21,6 +21,7 @@ import { resolveRedis, type ResolvedRedis } from "./demo/embedded-redis.js";
 import { TransitionRecorder } from "./events/transition.recorder.js";
 import { JobQueues } from "./jobs/queues.js";
 import { startWorkers, type RunningWorkers } from "./jobs/workers.js";
+import { ensureTelemetryPartitions } from "./lifecycle/partitions.js";
 import { RuleRunner } from "./rules/rule.runner.js";
 
 export interface Hub {
@@ -61,6 +62,8 @@ export async function startHub({ config, roles, log }: StartHubOptions): Promise
     parts.database = database;
     await database.migrate();
     log.info({ kind: database.kind }, "database migrated");
+    // The maintenance job keeps them ahead too; a hub that starts after days away needs today's now.
+    await ensureTelemetryPartitions(database.db, new Date());
 
     // A keyring that cannot work stops the boot here, not at the first integration saved.
     secretBoxFor(config);
@@ -110,10 +113,28 @@ export async function startHub({ config, roles, log }: StartHubOptions): Promise
     }
 
     if (roles.includes("worker") && parts.queues && jobsRedisUrl) {
-      const { jobs } = config;
+      const { jobs, lifecycle } = config;
       parts.workers = await startWorkers(
-        { database, box: secretBoxFor(config), pubsub, queues: parts.queues, log, pollIntervalSeconds: jobs.pollIntervalSeconds, reconcileAfterSeconds: jobs.reconcileAfterSeconds },
-        { redisUrl: jobsRedisUrl, prefix: jobs.prefix, concurrency: jobs.concurrency, reconcileEverySeconds: jobs.reconcileEverySeconds, lockSeconds: jobs.lockSeconds, rateLimits: jobs.rateLimits },
+        {
+          database,
+          box: secretBoxFor(config),
+          pubsub,
+          queues: parts.queues,
+          log,
+          pollIntervalSeconds: jobs.pollIntervalSeconds,
+          reconcileAfterSeconds: jobs.reconcileAfterSeconds,
+          retention: lifecycle.retention,
+        },
+        {
+          redisUrl: jobsRedisUrl,
+          prefix: jobs.prefix,
+          concurrency: jobs.concurrency,
+          reconcileEverySeconds: jobs.reconcileEverySeconds,
+          rollupEverySeconds: lifecycle.rollupEverySeconds,
+          retentionEverySeconds: lifecycle.retentionEverySeconds,
+          lockSeconds: jobs.lockSeconds,
+          rateLimits: jobs.rateLimits,
+        },
       );
     }
 

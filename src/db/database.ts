@@ -1,5 +1,6 @@
 import { mkdir } from "node:fs/promises";
 import path from "node:path";
+import type { SQL } from "drizzle-orm";
 import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
 import type { PoolConfig } from "pg";
 import * as schema from "../../schema/db/index.js";
@@ -26,6 +27,18 @@ export interface Database {
   ping(): Promise<void>;
   migrate(): Promise<void>;
   close(): Promise<void>;
+}
+
+/**
+ * Raw SQL inside a drizzle transaction, rows and affected count alike on both drivers
+ * (node-postgres answers `rowCount`, PGlite `affectedRows`).
+ */
+export async function execute<Row extends Record<string, unknown> = Record<string, unknown>>(
+  db: DbOrTx,
+  query: SQL,
+): Promise<{ rows: Row[]; rowCount: number }> {
+  const result = (await db.execute(query)) as unknown as { rows: Row[]; rowCount?: number | null; affectedRows?: number };
+  return { rows: result.rows, rowCount: result.rowCount ?? result.affectedRows ?? result.rows.length };
 }
 
 /** Migrations live beside package.json; resolved from the working directory so dist/ builds work. */

@@ -1,0 +1,156 @@
+import { randomBytes } from "node:crypto";
+import { stringify } from "yaml";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { lots } from "../../schema/db/lots.js";
+import { machineByPath } from "../../src/assets/asset.queries.js";
+import { applyPlantText } from "../../src/assets/plant-apply.js";
+import type { Database } from "../../src/db/database.js";
+import { dayPartitions, ensureTelemetryPartitions } from "../../src/lifecycle/partitions.js";
+import { expireTelemetry, type RetentionDefaults } from "../../src/lifecycle/retention.js";
+import { runRollups } from "../../src/lifecycle/rollups.js";
+import { createLogger } from "../../src/log/logger.js";
+import { createPgliteDatabase, createTestDatabase } from "../support/database.js";
+
+/**
+ * Retention end to end on both engines: raw readings past their retention go (whole day
+ * partitions, rows for a shorter per-point retention), rollups stay for their own retention,
+ * a held lot's readings and rollups survive, and the run is audited.
+ */
+
+const DAY = 86_400_000;
+const now = new Date(Math.floor(Date.now() / DAY) * DAY + 12 * 3_600_000); // noon today, UTC
+const daysAgo = (days: number, minutes = 0) => new Date(now.getTime() - days * DAY + minutes * 60_000);
+/** Fallbacks the plant file's site policy overrides. */
+const defaults: RetentionDefaults = { rawDays: 1000, minuteDays: 1000, hourDays: 1000 };
+
+const enterprise = `rt${randomBytes(3).toString("hex")}`;
+const machinePath = `${enterprise}/site-1/area-1/line-1/mixer-1`;
+const plant = stringify({
+  enterprise,
+  sites: [
+    {
+      name: "site-1",
+      retention: { rawDays: 10, minuteDays: 30, hourDays: 365 },
+      areas: [{ name: "area-1", lines: [{ name: "line-1", machines: [{ name: "mixer-1", dataPoints: [
+        { name: "temperature" },
+        { name: "speed", retention: { rawDays: 5 } },
+      ] }] }] }],
+    },
+  ],
+});
+
+const engines = [
+  ["PostgreSQL", async () => { const t = await createTestDatabase("lifecycle"); return { database: t.database, close: t.drop }; }],
+  ["PGlite", async () => { const database = await createPgliteDatabase(); return { database, close: () => database.close() }; }],
+] as const;
+
+describe.each(engines)("telemetry lifecycle on %s", (_engine, open) => {
+  let database: Database;
+  let close: () => Promise<void>;
+  const points = {} as Record<"temperature" | "speed", number>;
+  let heldLotId: number;
+
+  const count = async (sql: string, params: unknown[] = []) => (await database.query<{ n: number }>(sql, params)).rows[0]!.n;
+  const rawCount = (point: number, from: Date, to: Date) =>
+    count(`select count(*)::int as n from telemetry where data_point_id = $1 and ts >= $2 and ts < $3`, [point, from.toISOString(), to.toISOString()]);
+
+  beforeAll(async () => {
+    ({ database, close } = await open());
+    await applyPlantText(database, plant, "retention.yaml", createLogger("silent"));
+    const machine = (await machineByPath(database.db, machinePath))!;
+    const { rows } = await database.query<{ id: number; name: "temperature" | "speed" }>(`select id, name from data_point where machine_id = $1`, [machine.id]);
+    for (const row of rows) points[row.name] = row.id;
+    // The hub made each day's partition ahead as those days came.
+    for (const days of [40, 20, 7, 2]) await ensureTelemetryPartitions(database.db, daysAgo(days), 0);
+
+    // Three readings a minute for ten minutes on each day, for both points.
+    const rows_: [number, Date, number][] = [];
+    for (const days of [40, 20, 7, 2]) {
+      for (let minute = 0; minute < 10; minute++) {
+        for (const second of [0, 20, 40]) {
+          for (const point of Object.values(points)) rows_.push([point, new Date(daysAgo(days, minute).getTime() + second * 1000), minute * 10 + second / 20]);
+        }
+      }
+    }
+    await database.query(
+      `insert into telemetry (data_point_id, ts, value) select * from unnest($1::int4[], $2::timestamptz[], $3::float8[])`,
+      [rows_.map((r) => r[0]), rows_.map((r) => r[1].toISOString()), rows_.map((r) => r[2])],
+    );
+    // A lot on hold that ran for five minutes 20 days ago, and one not held 40 days ago.
+    const [held] = await database.db
+      .insert(lots)
+      .values({ code: "L-HELD", machineId: machine.id, machinePath, status: "ended", startedAt: daysAgo(20, 2), endedAt: daysAgo(20, 7), startedBy: "test", endedBy: "test", onHold: true, holdReason: "complaint" })
+      .returning();
+    heldLotId = held!.id;
+    await database.db.insert(lots).values({ code: "L-FREE", machineId: machine.id, machinePath, status: "ended", startedAt: daysAgo(40, 2), endedAt: daysAgo(40, 7), startedBy: "test", endedBy: "test" });
+  });
+
+  afterAll(async () => {
+    await close?.();
+  });
+
+  it("rolls readings up per minute and hour, with min, max, avg, count and last", async () => {
+    const run = await runRollups(database, now);
+    expect(run.minuteUpTo).toEqual(now);
+    const { rows } = await database.query<{ min: number; max: number; sum: number; count: number; last_value: number }>(
+      `select min, max, sum, count, last_value from telemetry_rollup_1m where data_point_id = $1 and bucket = $2`,
+      [points.temperature, daysAgo(7, 3).toISOString()],
+    );
+    expect(rows).toEqual([{ min: 30, max: 32, sum: 93, count: 3, last_value: 32 }]);
+    const hour = await database.query<{ count: number; min: number; max: number; last_value: number }>(
+      `select count, min, max, last_value from telemetry_rollup_1h where data_point_id = $1 and bucket = $2`,
+      [points.temperature, daysAgo(7).toISOString()],
+    );
+    expect(hour.rows).toEqual([{ count: 30, min: 0, max: 92, last_value: 92 }]);
+
+    // Idempotent: a second run recomputes the same buckets to the same values.
+    await runRollups(database, now);
+    expect(await count(`select count(*)::int as n from telemetry_rollup_1m where data_point_id = $1`, [points.temperature])).toBe(40);
+    expect(await count(`select sum(count)::int as n from telemetry_rollup_1h where data_point_id = $1`, [points.temperature])).toBe(120);
+  });
+
+  it("expires raw readings by partition and row, keeps rollups for longer, and never touches a held lot", async () => {
+    const before = (await dayPartitions(database.db)).map((p) => p.name);
+    const run = await expireTelemetry(database, defaults, now);
+
+    // The site keeps raw readings 10 days: the 40- and 20-day-old partitions are dropped whole.
+    const dropped = run.droppedPartitions.map((p) => p.name);
+    expect(dropped).toEqual(before.filter((name) => name <= partitionName(daysAgo(10))));
+    expect(dropped).toContain(partitionName(daysAgo(40)));
+    expect(run.droppedPartitions.find((p) => p.name === partitionName(daysAgo(40)))?.rows).toBe(60);
+    expect(await rawCount(points.temperature, daysAgo(41), daysAgo(10))).toBe(0);
+    // Speed keeps 5 days: its 7-day-old rows go by row, temperature's stay.
+    expect(await rawCount(points.speed, daysAgo(8), daysAgo(6))).toBe(0);
+    expect(await rawCount(points.temperature, daysAgo(8), daysAgo(6))).toBe(30);
+    expect(run.rawRowsDeleted).toBe(30);
+    expect(await rawCount(points.speed, daysAgo(3), now)).toBe(30);
+
+    // The held lot's window (minutes 2 to 7, both points) was copied out before its partition went.
+    expect(run.heldRowsCopied).toBe(2 * (5 * 3 + 1));
+    expect(await count(`select count(*)::int as n from telemetry_held where ts >= $1 and ts <= $2`, [daysAgo(20, 2).toISOString(), daysAgo(20, 7).toISOString()])).toBe(32);
+    expect(run.holdsKept).toEqual([{ lotId: heldLotId, code: "L-HELD" }]);
+
+    // Minute rollups live 30 days: the 40-day-old ones go, the held window's and newer stay.
+    expect(await count(`select count(*)::int as n from telemetry_rollup_1m where bucket < $1`, [daysAgo(30).toISOString()])).toBe(0);
+    expect(await count(`select count(*)::int as n from telemetry_rollup_1m where bucket >= $1 and bucket < $2`, [daysAgo(20).toISOString(), daysAgo(19).toISOString()])).toBe(20);
+    // Hour rollups live 365 days: all kept.
+    expect(await count(`select count(*)::int as n from telemetry_rollup_1h`)).toBe(8);
+
+    const { rows } = await database.query<{ actor: string; new_value: Record<string, any> }>(`select actor, new_value from audit_entry where action = 'telemetry.expired'`);
+    expect(rows).toHaveLength(1);
+    expect(rows[0]!.actor).toBe("system:retention");
+    expect(rows[0]!.new_value.droppedPartitions).toEqual(run.droppedPartitions);
+    expect(rows[0]!.new_value.holdsKept).toEqual([{ lotId: heldLotId, code: "L-HELD" }]);
+  });
+
+  it("a second run finds nothing more to expire and is audited too", async () => {
+    const run = await expireTelemetry(database, defaults, now);
+    expect(run).toMatchObject({ droppedPartitions: [], rawRowsDeleted: 0, minuteRowsDeleted: 0, hourRowsDeleted: 0, heldRowsCopied: 0 });
+    expect(await count(`select count(*)::int as n from audit_entry where action = 'telemetry.expired'`)).toBe(2);
+    expect(await count(`select count(*)::int as n from telemetry_held`)).toBe(32);
+  });
+});
+
+function partitionName(day: Date): string {
+  return `telemetry_p${day.toISOString().slice(0, 10).replaceAll("-", "")}`;
+}
