@@ -154,3 +154,39 @@ describe.each(engines)("telemetry lifecycle on %s", (_engine, open) => {
 function partitionName(day: Date): string {
   return `telemetry_p${day.toISOString().slice(0, 10).replaceAll("-", "")}`;
 }
+
+describe("retention policies from the plant file", () => {
+  it("are created, kept on a re-apply, changed and removed with the file, each change audited", async () => {
+    const testDb = await createTestDatabase("retention_policy");
+    try {
+      const { database } = testDb;
+      const log = createLogger("silent");
+      const policies = async () =>
+        (await database.query<{ scope: string; raw_days: number | null; minute_days: number | null; hour_days: number | null }>(
+          `select case when site_id is null then 'point' else 'site' end as scope, raw_days, minute_days, hour_days from retention_policy order by 1`,
+        )).rows;
+      const audits = async () => (await database.query<{ n: number }>(`select count(*)::int as n from audit_entry where action = 'retention.changed'`)).rows[0]!.n;
+
+      const first = await applyPlantText(database, plant, "retention.yaml", log);
+      expect(await policies()).toEqual([
+        { scope: "point", raw_days: 5, minute_days: null, hour_days: null },
+        { scope: "site", raw_days: 10, minute_days: 30, hour_days: 365 },
+      ]);
+      expect(await audits()).toBe(2);
+      expect(first.created).toBeGreaterThan(0);
+
+      const again = await applyPlantText(database, plant, "retention.yaml", log);
+      expect(again).toMatchObject({ created: 0, updated: 0, deleted: 0 });
+      expect(await audits()).toBe(2);
+
+      const changed = plant.replace("rawDays: 10", "rawDays: 20").replace(/\n\s+retention:\n\s+rawDays: 5/, "");
+      expect(changed).not.toBe(plant);
+      const third = await applyPlantText(database, changed, "retention.yaml", log);
+      expect(third).toMatchObject({ updated: 1, deleted: 1 });
+      expect(await policies()).toEqual([{ scope: "site", raw_days: 20, minute_days: 30, hour_days: 365 }]);
+      expect(await audits()).toBe(4);
+    } finally {
+      await testDb.drop();
+    }
+  });
+});
