@@ -77,6 +77,7 @@ CREATE TABLE "telemetry_rollup_1h" (
 	"max" double precision NOT NULL,
 	"sum" double precision NOT NULL,
 	"count" integer NOT NULL,
+	"quality" smallint DEFAULT 0 NOT NULL,
 	"last_value" double precision NOT NULL,
 	"last_ts" timestamp (3) with time zone NOT NULL,
 	CONSTRAINT "telemetry_rollup_1h_pkey" PRIMARY KEY("data_point_id","bucket")
@@ -89,6 +90,7 @@ CREATE TABLE "telemetry_rollup_1m" (
 	"max" double precision NOT NULL,
 	"sum" double precision NOT NULL,
 	"count" integer NOT NULL,
+	"quality" smallint DEFAULT 0 NOT NULL,
 	"last_value" double precision NOT NULL,
 	"last_ts" timestamp (3) with time zone NOT NULL,
 	CONSTRAINT "telemetry_rollup_1m_pkey" PRIMARY KEY("data_point_id","bucket")

@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { check, doublePrecision, integer, pgTable, primaryKey, serial, text, timestamp, unique } from "drizzle-orm/pg-core";
+import { check, doublePrecision, integer, pgTable, primaryKey, serial, smallint, text, timestamp, unique } from "drizzle-orm/pg-core";
 import { dataPoints, sites } from "./assets.js";
 import { readingColumns } from "./telemetry.js";
 
@@ -26,7 +26,7 @@ export const retentionPolicies = pgTable(
   ],
 );
 
-/** min, max, sum, count and the last reading of one data point in one bucket. */
+/** min, max, sum, count, the worst quality and the last reading of one data point in one bucket. */
 const rollupTable = (name: string) =>
   pgTable(
     name,
@@ -37,6 +37,7 @@ const rollupTable = (name: string) =>
       max: doublePrecision("max").notNull(),
       sum: doublePrecision("sum").notNull(),
       count: integer("count").notNull(),
+      quality: smallint("quality").notNull().default(0),
       lastValue: doublePrecision("last_value").notNull(),
       lastTs: timestamp("last_ts", { withTimezone: true, precision: 3 }).notNull(),
     },

@@ -9,6 +9,7 @@ import { dayPartitions, ensureTelemetryPartitions } from "../../src/lifecycle/pa
 import { expireTelemetry, type RetentionDefaults } from "../../src/lifecycle/retention.js";
 import { runRollups } from "../../src/lifecycle/rollups.js";
 import { createLogger } from "../../src/log/logger.js";
+import { bucketSeries } from "../../src/telemetry/telemetry.queries.js";
 import { createPgliteDatabase, createTestDatabase } from "../support/database.js";
 
 /**
@@ -109,6 +110,22 @@ describe.each(engines)("telemetry lifecycle on %s", (_engine, open) => {
     expect(await count(`select sum(count)::int as n from telemetry_rollup_1h where data_point_id = $1`, [points.temperature])).toBe(120);
   });
 
+  it("serves hourly series from the rollups up to their watermark and from raw readings after it", async () => {
+    // Readings after the watermark (noon): only the raw table has them.
+    for (const [minutes, value] of [[30, 5], [31, 7], [32, 6]] as const) {
+      await database.query(`insert into telemetry (data_point_id, ts, value, quality) values ($1, $2, $3, 1)`, [points.temperature, daysAgo(0, minutes).toISOString(), value]);
+    }
+    const statements: string[] = [];
+    const recording = { ...database, query: ((text: string, params?: unknown[]) => (statements.push(text), database.query(text, params))) as Database["query"] };
+    const series = await bucketSeries(recording, points.temperature, { from: daysAgo(3), to: daysAgo(0, 120), bucketSeconds: 3600 });
+    expect(series.map((p) => ({ ts: p.ts, count: p.count, min: p.min, max: p.max, value: p.value, quality: p.quality }))).toEqual([
+      { ts: daysAgo(2), count: 30, min: 0, max: 92, value: 46, quality: "good" },
+      { ts: daysAgo(0), count: 3, min: 5, max: 7, value: 6, quality: "uncertain" },
+    ]);
+    expect(statements).toHaveLength(1);
+    expect(statements[0]).toContain("telemetry_rollup_1h");
+  });
+
   it("expires raw readings by partition and row, keeps rollups for longer, and never touches a held lot", async () => {
     const before = (await dayPartitions(database.db)).map((p) => p.name);
     const run = await expireTelemetry(database, defaults, now);
@@ -133,8 +150,10 @@ describe.each(engines)("telemetry lifecycle on %s", (_engine, open) => {
     // Minute rollups live 30 days: the 40-day-old ones go, the held window's and newer stay.
     expect(await count(`select count(*)::int as n from telemetry_rollup_1m where bucket < $1`, [daysAgo(30).toISOString()])).toBe(0);
     expect(await count(`select count(*)::int as n from telemetry_rollup_1m where bucket >= $1 and bucket < $2`, [daysAgo(20).toISOString(), daysAgo(19).toISOString()])).toBe(20);
-    // Hour rollups live 365 days: all kept.
+    // Hour rollups live 365 days: all kept, and daily series of expired days still come from them.
     expect(await count(`select count(*)::int as n from telemetry_rollup_1h`)).toBe(8);
+    const expiredDay = await bucketSeries(database, points.temperature, { from: daysAgo(40, -720), to: daysAgo(39, -720), bucketSeconds: 86_400 });
+    expect(expiredDay.map((p) => [p.count, p.min, p.max])).toEqual([[30, 0, 92]]);
 
     const { rows } = await database.query<{ actor: string; new_value: Record<string, any> }>(`select actor, new_value from audit_entry where action = 'telemetry.expired'`);
     expect(rows).toHaveLength(1);

@@ -1,0 +1,3 @@
+/** Epoch-aligned time steps, the grid every bucket and rollup of telemetry lies on. */
+export const floorTo = (date: Date, stepMs: number) => new Date(Math.floor(date.getTime() / stepMs) * stepMs);
+export const ceilTo = (date: Date, stepMs: number) => new Date(Math.ceil(date.getTime() / stepMs) * stepMs);
