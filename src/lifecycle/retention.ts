@@ -64,8 +64,8 @@ export async function expireTelemetry(database: Database, defaults: RetentionDef
     const dropBefore = Math.min(now.getTime() - longestRawDays * DAY_MS, rolledUpTo.getTime());
 
     const run: ExpiryRun = { droppedPartitions: [], rawRowsDeleted: 0, minuteRowsDeleted: 0, hourRowsDeleted: 0, heldRowsCopied: 0, holdsKept: [] };
-    for (const partition of await dayPartitions(tx)) {
-      if (partition.to.getTime() > dropBefore) break;
+    const expired = (await dayPartitions(tx)).filter((partition) => partition.to.getTime() <= dropBefore);
+    for (const partition of expired) {
       const table = sql.identifier(partition.name);
       run.heldRowsCopied += (
         await execute(
@@ -78,24 +78,31 @@ export async function expireTelemetry(database: Database, defaults: RetentionDef
         )
       ).rowCount;
       const { rows } = await execute<{ n: number }>(tx, sql`select count(*)::int as n from ${table}`);
-      await execute(tx, sql`drop table ${table}`);
       run.droppedPartitions.push({ name: partition.name, rows: rows[0]?.n ?? 0 });
     }
 
+    // Rows the drops below do not take: past their point's retention, in partitions that stay
+    // (readings of dropped days that arrived late sit in the default partition).
+    const keptFrom = (expired.at(-1)?.to ?? new Date(0)).toISOString();
     const at = sql`${now.toISOString()}::timestamptz`;
-    run.rawRowsDeleted = (
-      await execute(
-        tx,
-        sql`with ${effectiveRetention(defaults)}, ${heldWindows}
-            delete from telemetry t using effective e
-            where t.data_point_id = e.data_point_id and t.ts < ${at} - make_interval(days => e.raw_days)
-              and t.ts < ${rolledUpTo.toISOString()} and not ${isHeld("t", "ts", 0)}`,
-      )
-    ).rowCount;
+    const deleteRaw = async (table: string, range: SQL) =>
+      (
+        await execute(
+          tx,
+          sql`with ${effectiveRetention(defaults)}, ${heldWindows}
+              delete from ${sql.identifier(table)} t using effective e
+              where t.data_point_id = e.data_point_id and t.ts < ${at} - make_interval(days => e.raw_days)
+                and ${range} and t.ts < ${rolledUpTo.toISOString()} and not ${isHeld("t", "ts", 0)}`,
+        )
+      ).rowCount;
+    run.rawRowsDeleted = (await deleteRaw("telemetry", sql`t.ts >= ${keptFrom}`)) + (await deleteRaw("telemetry_default", sql`t.ts < ${keptFrom}`));
     run.minuteRowsDeleted = await expireRollup(tx, defaults, at, { table: "telemetry_rollup_1m", days: "minute_days", minutes: 1 });
     run.hourRowsDeleted = await expireRollup(tx, defaults, at, { table: "telemetry_rollup_1h", days: "hour_days", minutes: 60 });
     const { rows: holds } = await execute<{ id: number | string; code: string }>(tx, sql`select id, code from lot where on_hold order by id`);
     run.holdsKept = holds.map((h) => ({ lotId: Number(h.id), code: h.code }));
+
+    // Last: dropping a partition locks the whole table against the hot path's inserts until commit.
+    for (const partition of expired) await execute(tx, sql`drop table ${sql.identifier(partition.name)}`);
 
     await recordAudit(tx, {
       actor: systemActor("retention"),

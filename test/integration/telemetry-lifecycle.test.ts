@@ -162,9 +162,12 @@ describe.each(engines)("telemetry lifecycle on %s", (_engine, open) => {
     expect(rows[0]!.new_value.holdsKept).toEqual([{ lotId: heldLotId, code: "L-HELD" }]);
   });
 
-  it("a second run finds nothing more to expire and is audited too", async () => {
+  it("a second run expires only a late reading of a dropped day (in the default partition), and is audited too", async () => {
+    await database.query(`insert into telemetry (data_point_id, ts, value) values ($1, $2, 1)`, [points.temperature, daysAgo(40, 30).toISOString()]);
+    expect(await count(`select count(*)::int as n from telemetry_default`)).toBe(1);
     const run = await expireTelemetry(database, defaults, now);
-    expect(run).toMatchObject({ droppedPartitions: [], rawRowsDeleted: 0, minuteRowsDeleted: 0, hourRowsDeleted: 0, heldRowsCopied: 0 });
+    expect(run).toMatchObject({ droppedPartitions: [], rawRowsDeleted: 1, minuteRowsDeleted: 0, hourRowsDeleted: 0, heldRowsCopied: 0 });
+    expect(await count(`select count(*)::int as n from telemetry_default`)).toBe(0);
     expect(await count(`select count(*)::int as n from audit_entry where action = 'telemetry.expired'`)).toBe(2);
     expect(await count(`select count(*)::int as n from telemetry_held`)).toBe(32);
   });
