@@ -10,7 +10,11 @@ import { expireTelemetry, type RetentionDefaults } from "../../src/lifecycle/ret
 import { runRollups } from "../../src/lifecycle/rollups.js";
 import { createLogger } from "../../src/log/logger.js";
 import { bucketSeries } from "../../src/telemetry/telemetry.queries.js";
+import { parseConfig } from "../../src/config.js";
+import { startHub } from "../../src/hub.js";
 import { createPgliteDatabase, createTestDatabase } from "../support/database.js";
+import { eventually } from "../support/graphql.js";
+import { TEST_REDIS_URL } from "../support/services.js";
 
 /**
  * Retention end to end on both engines: raw readings past their retention go (whole day
@@ -208,6 +212,37 @@ describe("retention policies from the plant file", () => {
       expect(await policies()).toEqual([{ scope: "site", raw_days: 20, minute_days: 30, hour_days: 365 }]);
       expect(await audits()).toBe(4);
     } finally {
+      await testDb.drop();
+    }
+  });
+});
+
+describe("the maintenance queue", () => {
+  it("runs the rollup, expiry and partition jobs on their schedules", async () => {
+    const testDb = await createTestDatabase("lifecycle_jobs");
+    const config = parseConfig({
+      NODE_ENV: "test",
+      DATABASE_URL: testDb.url,
+      REDIS_URL: TEST_REDIS_URL,
+      JOBS_PREFIX: `lifecycle${randomBytes(3).toString("hex")}`,
+      SIMULATOR: "false",
+      LOG_LEVEL: "silent",
+      ROLLUP_EVERY_SECONDS: "1",
+      RETENTION_EVERY_SECONDS: "1",
+    });
+    const { database } = testDb;
+    await database.query(`insert into telemetry (data_point_id, ts, value) values (1, now() - interval '10 minutes', 1)`);
+    // A partition the job must make again: tomorrow's, dropped (it is empty).
+    const tomorrow = partitionName(new Date(Date.now() + DAY));
+    const hub = await startHub({ config, roles: ["worker"], log: createLogger("silent") });
+    try {
+      await database.query(`drop table ${tomorrow}`);
+      const seen = (sql: string) => async () => ((await database.query<{ n: number }>(sql)).rows[0]!.n > 0 ? true : undefined);
+      await eventually(seen(`select count(*)::int as n from telemetry_rollup_1m`), "a minute rollup");
+      await eventually(seen(`select count(*)::int as n from audit_entry where action = 'telemetry.expired'`), "an audited expiry run");
+      await eventually(seen(`select count(*)::int as n from pg_class where relname = '${tomorrow}'`), "tomorrow's partition made again");
+    } finally {
+      await hub.stop();
       await testDb.drop();
     }
   });
