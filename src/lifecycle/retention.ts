@@ -101,9 +101,6 @@ export async function expireTelemetry(database: Database, defaults: RetentionDef
     const { rows: holds } = await execute<{ id: number | string; code: string }>(tx, sql`select id, code from lot where on_hold order by id`);
     run.holdsKept = holds.map((h) => ({ lotId: Number(h.id), code: h.code }));
 
-    // Last: dropping a partition locks the whole table against the hot path's inserts until commit.
-    for (const partition of expired) await execute(tx, sql`drop table ${sql.identifier(partition.name)}`);
-
     await recordAudit(tx, {
       actor: systemActor("retention"),
       action: "telemetry.expired",
@@ -111,6 +108,9 @@ export async function expireTelemetry(database: Database, defaults: RetentionDef
       entityId: now.toISOString(),
       newValue: { ...run, defaults, rolledUpTo: rolledUpTo.toISOString() },
     });
+    // Last, after the audit row (same transaction): dropping a partition locks the whole table
+    // against the hot path's inserts until commit.
+    for (const partition of expired) await execute(tx, sql`drop table ${sql.identifier(partition.name)}`);
     return run;
   });
 }
