@@ -12,15 +12,18 @@ import { createTestDatabase, type TestDatabase } from "../support/database.js";
  * partition land in the default partition and move once their day's partition is made.
  */
 
-const BEFORE_PARTITIONING = 3; // migrations 0000-0002
+/** The migration whose hand-written part partitions telemetry, by its tag's name (its number may change). */
+const PARTITIONING_MIGRATION = /_traceability$/;
 
 /** A copy of the migrations folder that stops before partitioning. */
 async function migrationsBeforePartitioning(): Promise<string> {
   const folder = await mkdtemp(path.join(tmpdir(), "pg-migrations-"));
   await cp(migrationsFolder(), folder, { recursive: true });
   const journalPath = path.join(folder, "meta", "_journal.json");
-  const journal = JSON.parse(await readFile(journalPath, "utf8")) as { entries: unknown[] };
-  journal.entries = journal.entries.slice(0, BEFORE_PARTITIONING);
+  const journal = JSON.parse(await readFile(journalPath, "utf8")) as { entries: { tag: string }[] };
+  const partitioning = journal.entries.findIndex((entry) => PARTITIONING_MIGRATION.test(entry.tag));
+  if (partitioning < 0) throw new Error("no *_traceability migration in the journal");
+  journal.entries = journal.entries.slice(0, partitioning);
   await writeFile(journalPath, JSON.stringify(journal));
   return folder;
 }
