@@ -78,6 +78,8 @@ CREATE TABLE "telemetry_rollup_1h" (
 	"sum" double precision NOT NULL,
 	"count" integer NOT NULL,
 	"quality" smallint DEFAULT 0 NOT NULL,
+	"first_value" double precision NOT NULL,
+	"first_ts" timestamp (3) with time zone NOT NULL,
 	"last_value" double precision NOT NULL,
 	"last_ts" timestamp (3) with time zone NOT NULL,
 	CONSTRAINT "telemetry_rollup_1h_pkey" PRIMARY KEY("data_point_id","bucket")
@@ -91,6 +93,8 @@ CREATE TABLE "telemetry_rollup_1m" (
 	"sum" double precision NOT NULL,
 	"count" integer NOT NULL,
 	"quality" smallint DEFAULT 0 NOT NULL,
+	"first_value" double precision NOT NULL,
+	"first_ts" timestamp (3) with time zone NOT NULL,
 	"last_value" double precision NOT NULL,
 	"last_ts" timestamp (3) with time zone NOT NULL,
 	CONSTRAINT "telemetry_rollup_1m_pkey" PRIMARY KEY("data_point_id","bucket")

@@ -26,7 +26,7 @@ export const retentionPolicies = pgTable(
   ],
 );
 
-/** min, max, sum, count, the worst quality and the last reading of one data point in one bucket. */
+/** min, max, sum, count, the worst quality, the first and the last reading of one data point in one bucket. */
 const rollupTable = (name: string) =>
   pgTable(
     name,
@@ -38,6 +38,8 @@ const rollupTable = (name: string) =>
       sum: doublePrecision("sum").notNull(),
       count: integer("count").notNull(),
       quality: smallint("quality").notNull().default(0),
+      firstValue: doublePrecision("first_value").notNull(),
+      firstTs: timestamp("first_ts", { withTimezone: true, precision: 3 }).notNull(),
       lastValue: doublePrecision("last_value").notNull(),
       lastTs: timestamp("last_ts", { withTimezone: true, precision: 3 }).notNull(),
     },

@@ -1,6 +1,6 @@
 import { sql, type SQL } from "drizzle-orm";
 import { execute, type Database, type DbOrTx } from "../db/database.js";
-import { floorTo } from "../telemetry/time-steps.js";
+import { floorTo, HOUR_MS, MINUTE_MS } from "../telemetry/time-steps.js";
 
 /**
  * 1-minute rollups of raw telemetry and 1-hour rollups of those, maintained incrementally over a
@@ -11,8 +11,6 @@ import { floorTo } from "../telemetry/time-steps.js";
  */
 
 export const ROLLUP_LATE_MARGIN_SECONDS = 300;
-const MINUTE_MS = 60_000;
-const HOUR_MS = 3_600_000;
 /** Each statement covers at most this much source time, so a first run over a long history stays bounded. */
 const SLICE_MS = 86_400_000;
 
@@ -20,20 +18,20 @@ const EPOCH = sql`timestamptz '1970-01-01 00:00:00+00'`;
 
 const UPSERT = sql`on conflict (data_point_id, bucket) do update set
   min = excluded.min, max = excluded.max, sum = excluded.sum, count = excluded.count, quality = excluded.quality,
-  last_value = excluded.last_value, last_ts = excluded.last_ts`;
+  first_value = excluded.first_value, first_ts = excluded.first_ts, last_value = excluded.last_value, last_ts = excluded.last_ts`;
 
 const minuteBuckets = (from: Date, to: Date) => sql`
-  insert into telemetry_rollup_1m (data_point_id, bucket, min, max, sum, count, quality, last_value, last_ts)
+  insert into telemetry_rollup_1m (data_point_id, bucket, min, max, sum, count, quality, first_value, first_ts, last_value, last_ts)
   select data_point_id, date_bin(interval '1 minute', ts, ${EPOCH}), min(value), max(value), sum(value), count(*)::int, max(quality),
-         (array_agg(value order by ts desc))[1], max(ts)
+         (array_agg(value order by ts))[1], min(ts), (array_agg(value order by ts desc))[1], max(ts)
   from telemetry where ts >= ${from.toISOString()} and ts < ${to.toISOString()}
   group by 1, 2
   ${UPSERT}`;
 
 const hourBuckets = (from: Date, to: Date) => sql`
-  insert into telemetry_rollup_1h (data_point_id, bucket, min, max, sum, count, quality, last_value, last_ts)
+  insert into telemetry_rollup_1h (data_point_id, bucket, min, max, sum, count, quality, first_value, first_ts, last_value, last_ts)
   select data_point_id, date_bin(interval '1 hour', bucket, ${EPOCH}), min(min), max(max), sum(sum), sum(count)::int, max(quality),
-         (array_agg(last_value order by last_ts desc))[1], max(last_ts)
+         (array_agg(first_value order by first_ts))[1], min(first_ts), (array_agg(last_value order by last_ts desc))[1], max(last_ts)
   from telemetry_rollup_1m where bucket >= ${from.toISOString()} and bucket < ${to.toISOString()}
   group by 1, 2
   ${UPSERT}`;

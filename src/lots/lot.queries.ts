@@ -4,6 +4,8 @@ import { lotComponents, lots, qualityResults, type LotStatus } from "../../schem
 import { inSites } from "../assets/asset.queries.js";
 import { execute, type DbOrTx } from "../db/database.js";
 import { countAll, newestFirstPage } from "../db/keyset-page.js";
+import { watermark } from "../lifecycle/rollups.js";
+import { ceilTo, floorTo, HOUR_MS, MINUTE_MS } from "../telemetry/time-steps.js";
 import type { LotRow } from "./lot.service.js";
 
 export const traceDirections = ["BACKWARD", "FORWARD"] as const;
@@ -116,22 +118,41 @@ export interface ParameterSummary {
 
 /**
  * The process parameters recorded while the lot ran: per data point of its machine, a summary of
- * the readings in its window, including those kept for a held lot after their partition expired.
+ * the readings in its window. Whole hours and minutes come from the rollups as far as they are
+ * complete (they outlive the raw readings), the rest from raw readings, including those kept for
+ * a held lot after their partition expired.
  */
 export async function lotParameters(db: DbOrTx, lot: LotRow): Promise<ParameterSummary[]> {
   if (lot.machineId === null) return [];
   const { from, to } = windowOf(lot);
-  const window = sql`ts >= ${from.toISOString()} and ts <= ${to.toISOString()}`;
+  const [minuteMark, hourMark] = [(await watermark(db, "1m")) ?? new Date(0), (await watermark(db, "1h")) ?? new Date(0)];
+  const iso = (date: Date) => date.toISOString();
+  const hours = { from: iso(ceilTo(from, HOUR_MS)), to: iso(new Date(Math.min(floorTo(to, HOUR_MS).getTime(), hourMark.getTime()))) };
+  const minutes = { from: iso(ceilTo(from, MINUTE_MS)), to: iso(new Date(Math.min(floorTo(to, MINUTE_MS).getTime(), minuteMark.getTime()))) };
+  const points = sql`data_point_id in (select id from data_point where machine_id = ${lot.machineId})`;
+  const window = sql`${points} and ts >= ${iso(from)} and ts <= ${iso(to)}`;
+  const rollupColumns = sql`data_point_id, min, max, sum, count, first_value, first_ts, last_value, last_ts`;
+  // Hours lie within the minutes' range (the hour rollup is made from the minute rollup).
   const { rows } = await execute<ParameterSummary & Record<string, unknown>>(
     db,
-    sql`select p.id as "dataPointId", p.name, p.unit, count(r.ts)::int as count, min(r.value) as min, max(r.value) as max,
-               avg(r.value) as avg, (array_agg(r.value order by r.ts))[1] as first, (array_agg(r.value order by r.ts desc))[1] as last
-        from data_point p
-        left join (
-          select data_point_id, ts, value from telemetry where ${window}
-          union
-          select data_point_id, ts, value from telemetry_held where ${window}
-        ) r on r.data_point_id = p.id
+    sql`with parts as (
+          select ${rollupColumns} from telemetry_rollup_1h
+          where ${points} and bucket >= ${hours.from} and bucket < ${hours.to}
+          union all
+          select ${rollupColumns} from telemetry_rollup_1m
+          where ${points} and bucket >= ${minutes.from} and bucket < ${minutes.to} and not (bucket >= ${hours.from} and bucket < ${hours.to})
+          union all
+          select data_point_id, value, value, value, 1, value, ts, value, ts from (
+            select data_point_id, ts, value from telemetry where ${window}
+            union
+            select data_point_id, ts, value from telemetry_held where ${window}
+          ) raw
+          where not (ts >= ${minutes.from} and ts < ${minutes.to})
+        )
+        select p.id as "dataPointId", p.name, p.unit, coalesce(sum(r.count), 0)::int as count, min(r.min) as min, max(r.max) as max,
+               sum(r.sum) / nullif(sum(r.count), 0) as avg,
+               (array_agg(r.first_value order by r.first_ts))[1] as first, (array_agg(r.last_value order by r.last_ts desc))[1] as last
+        from data_point p left join parts r on r.data_point_id = p.id
         where p.machine_id = ${lot.machineId}
         group by p.id, p.name, p.unit
         order by p.name`,

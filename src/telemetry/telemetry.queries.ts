@@ -1,6 +1,6 @@
 import type { Database } from "../db/database.js";
 import { qualityFromCode, type Quality } from "./sample.js";
-import { ceilTo, floorTo } from "./time-steps.js";
+import { ceilTo, floorTo, HOUR_MS, MINUTE_MS } from "./time-steps.js";
 
 export interface SeriesPoint {
   ts: Date;
@@ -82,8 +82,8 @@ export async function bucketSeries(
 }
 
 const ROLLUPS = [
-  { resolution: "1h", table: "telemetry_rollup_1h", ms: 3_600_000 },
-  { resolution: "1m", table: "telemetry_rollup_1m", ms: 60_000 },
+  { resolution: "1h", table: "telemetry_rollup_1h", ms: HOUR_MS },
+  { resolution: "1m", table: "telemetry_rollup_1m", ms: MINUTE_MS },
 ] as const;
 
 /** The coarsest rollup whose buckets nest in buckets of this size. */

@@ -7,6 +7,8 @@ import { applyPlantText } from "../../src/assets/plant-apply.js";
 import type { Database } from "../../src/db/database.js";
 import { dayPartitions, ensureTelemetryPartitions } from "../../src/lifecycle/partitions.js";
 import { expireTelemetry, type RetentionDefaults } from "../../src/lifecycle/retention.js";
+import { lotParameters } from "../../src/lots/lot.queries.js";
+import type { LotRow } from "../../src/lots/lot.service.js";
 import { runRollups } from "../../src/lifecycle/rollups.js";
 import { createLogger } from "../../src/log/logger.js";
 import { bucketSeries } from "../../src/telemetry/telemetry.queries.js";
@@ -54,6 +56,8 @@ describe.each(engines)("telemetry lifecycle on %s", (_engine, open) => {
   let close: () => Promise<void>;
   const points = {} as Record<"temperature" | "speed", number>;
   let heldLotId: number;
+  /** A lot of minutes 0 to 10, seven days ago: not held. */
+  let weekOldLot: LotRow;
 
   const count = async (sql: string, params: unknown[] = []) => (await database.query<{ n: number }>(sql, params)).rows[0]!.n;
   const rawCount = (point: number, from: Date, to: Date) =>
@@ -87,6 +91,10 @@ describe.each(engines)("telemetry lifecycle on %s", (_engine, open) => {
       .values({ code: "L-HELD", machineId: machine.id, machinePath, status: "ended", startedAt: daysAgo(20, 2), endedAt: daysAgo(20, 7), startedBy: "test", endedBy: "test", onHold: true, holdReason: "complaint" })
       .returning();
     heldLotId = held!.id;
+    [weekOldLot] = await database.db
+      .insert(lots)
+      .values({ code: "L-WEEK", machineId: machine.id, machinePath, status: "ended", startedAt: daysAgo(7), endedAt: daysAgo(7, 10), startedBy: "test", endedBy: "test" })
+      .returning() as [LotRow];
     await database.db.insert(lots).values({ code: "L-FREE", machineId: machine.id, machinePath, status: "ended", startedAt: daysAgo(40, 2), endedAt: daysAgo(40, 7), startedBy: "test", endedBy: "test" });
   });
 
@@ -156,6 +164,11 @@ describe.each(engines)("telemetry lifecycle on %s", (_engine, open) => {
     expect(await count(`select count(*)::int as n from telemetry_rollup_1m where bucket >= $1 and bucket < $2`, [daysAgo(20).toISOString(), daysAgo(19).toISOString()])).toBe(20);
     // Hour rollups live 365 days: all kept, and daily series of expired days still come from them.
     expect(await count(`select count(*)::int as n from telemetry_rollup_1h`)).toBe(8);
+    // Speed's raw readings of a week ago are gone; the lot's parameters come from the minute rollups.
+    expect(await lotParameters(database.db, weekOldLot)).toEqual([
+      { dataPointId: points.speed, name: "speed", unit: null, count: 30, min: 0, max: 92, avg: 46, first: 0, last: 92 },
+      { dataPointId: points.temperature, name: "temperature", unit: null, count: 30, min: 0, max: 92, avg: 46, first: 0, last: 92 },
+    ]);
     const expiredDay = await bucketSeries(database, points.temperature, { from: daysAgo(40, -720), to: daysAgo(39, -720), bucketSeconds: 86_400 });
     expect(expiredDay.map((p) => [p.count, p.min, p.max])).toEqual([[30, 0, 92]]);
 
