@@ -50,10 +50,12 @@ const heldWindows = sql`held as (
   from lot l join data_point p on p.machine_id = l.machine_id
   where l.on_hold)`;
 
-const isHeld = (table: string, column: string, widthMinutes: number) =>
-  sql`exists (select 1 from held h where h.data_point_id = ${sql.raw(table)}.data_point_id
-      and ${sql.raw(`${table}.${column}`)} + make_interval(mins => ${widthMinutes}) > h.started_at
-      and ${sql.raw(`${table}.${column}`)} <= h.ended_at)`;
+/** A reading (`minutes` 0) inside a held window, or a bucket of `minutes` overlapping one. */
+const isHeld = (alias: "t" | "r", column: "ts" | "bucket", minutes: number) => {
+  const start = sql.raw(`${alias}.${column}`);
+  const overlaps = minutes === 0 ? sql`${start} >= h.started_at` : sql`${start} + make_interval(mins => ${minutes}) > h.started_at`;
+  return sql`exists (select 1 from held h where h.data_point_id = ${sql.raw(alias)}.data_point_id and ${overlaps} and ${start} <= h.ended_at)`;
+};
 
 export async function expireTelemetry(database: Database, defaults: RetentionDefaults, now: Date): Promise<ExpiryRun> {
   return database.db.transaction(async (tx) => {

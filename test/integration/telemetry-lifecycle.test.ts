@@ -56,6 +56,7 @@ describe.each(engines)("telemetry lifecycle on %s", (_engine, open) => {
   let close: () => Promise<void>;
   const points = {} as Record<"temperature" | "speed", number>;
   let heldLotId: number;
+  let shortHeldLotId: number;
   /** A lot of minutes 0 to 10, seven days ago: not held. */
   let weekOldLot: LotRow;
 
@@ -95,6 +96,12 @@ describe.each(engines)("telemetry lifecycle on %s", (_engine, open) => {
       .insert(lots)
       .values({ code: "L-WEEK", machineId: machine.id, machinePath, status: "ended", startedAt: daysAgo(7), endedAt: daysAgo(7, 10), startedBy: "test", endedBy: "test" })
       .returning() as [LotRow];
+    // A held lot whose window starts exactly on a reading, in a partition that stays (row deletes).
+    const [shortHeld] = await database.db
+      .insert(lots)
+      .values({ code: "L-HELD-7", machineId: machine.id, machinePath, status: "ended", startedAt: daysAgo(7, 5), endedAt: daysAgo(7, 6), startedBy: "test", endedBy: "test", onHold: true, holdReason: "sample" })
+      .returning();
+    shortHeldLotId = shortHeld!.id;
     await database.db.insert(lots).values({ code: "L-FREE", machineId: machine.id, machinePath, status: "ended", startedAt: daysAgo(40, 2), endedAt: daysAgo(40, 7), startedBy: "test", endedBy: "test" });
   });
 
@@ -148,16 +155,18 @@ describe.each(engines)("telemetry lifecycle on %s", (_engine, open) => {
     expect(dropped).toContain(partitionName(daysAgo(40)));
     expect(run.droppedPartitions.find((p) => p.name === partitionName(daysAgo(40)))?.rows).toBe(60);
     expect(await rawCount(points.temperature, daysAgo(41), daysAgo(10))).toBe(0);
-    // Speed keeps 5 days: its 7-day-old rows go by row, temperature's stay.
-    expect(await rawCount(points.speed, daysAgo(8), daysAgo(6))).toBe(0);
+    // Speed keeps 5 days: its 7-day-old rows go by row, but for the held minute 5:00 to 6:00
+    // (both ends included); temperature's all stay.
+    expect(await rawCount(points.speed, daysAgo(8), daysAgo(6))).toBe(4);
+    expect(await rawCount(points.speed, daysAgo(7, 5), daysAgo(7, 6.01))).toBe(4);
     expect(await rawCount(points.temperature, daysAgo(8), daysAgo(6))).toBe(30);
-    expect(run.rawRowsDeleted).toBe(30);
+    expect(run.rawRowsDeleted).toBe(26);
     expect(await rawCount(points.speed, daysAgo(3), now)).toBe(30);
 
     // The held lot's window (minutes 2 to 7, both points) was copied out before its partition went.
     expect(run.heldRowsCopied).toBe(2 * (5 * 3 + 1));
     expect(await count(`select count(*)::int as n from telemetry_held where ts >= $1 and ts <= $2`, [daysAgo(20, 2).toISOString(), daysAgo(20, 7).toISOString()])).toBe(32);
-    expect(run.holdsKept).toEqual([{ lotId: heldLotId, code: "L-HELD" }]);
+    expect(run.holdsKept).toEqual([{ lotId: heldLotId, code: "L-HELD" }, { lotId: shortHeldLotId, code: "L-HELD-7" }]);
 
     // Minute rollups live 30 days: the 40-day-old ones go, the held window's and newer stay.
     expect(await count(`select count(*)::int as n from telemetry_rollup_1m where bucket < $1`, [daysAgo(30).toISOString()])).toBe(0);
@@ -176,7 +185,7 @@ describe.each(engines)("telemetry lifecycle on %s", (_engine, open) => {
     expect(rows).toHaveLength(1);
     expect(rows[0]!.actor).toBe("system:retention");
     expect(rows[0]!.new_value.droppedPartitions).toEqual(run.droppedPartitions);
-    expect(rows[0]!.new_value.holdsKept).toEqual([{ lotId: heldLotId, code: "L-HELD" }]);
+    expect(rows[0]!.new_value.holdsKept).toEqual(run.holdsKept);
   });
 
   it("a second run expires only a late reading of a dropped day (in the default partition), and is audited too", async () => {

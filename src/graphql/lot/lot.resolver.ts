@@ -1,5 +1,4 @@
-import { Arg, Args, Authorized, Ctx, Mutation, Query, Resolver, Root, Subscription, type SubscribeResolverData } from "type-graphql";
-import { ID } from "type-graphql";
+import { Arg, Args, Authorized, Ctx, ID, Mutation, Query, Resolver, Root, Subscription, type SubscribeResolverData } from "type-graphql";
 import type { z } from "zod";
 import { scopedSites } from "../../auth/identity.js";
 import { linksAmong, lotById, lotsByIds, pageLots, traceLotIds, traceLots } from "../../lots/lot.queries.js";
