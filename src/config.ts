@@ -62,6 +62,12 @@ const envFields = z.object({
   POLL_INTERVAL_SECONDS: positiveInt(60, 86_400),
   RECONCILE_EVERY_SECONDS: positiveInt(30, 86_400),
   RECONCILE_AFTER_SECONDS: positiveInt(30, 86_400),
+  // Data lifecycle: days kept per resolution (site and data point policies override), job cadence.
+  RETENTION_RAW_DAYS: positiveInt(30, 36_500),
+  RETENTION_MINUTE_DAYS: positiveInt(180, 36_500),
+  RETENTION_HOUR_DAYS: positiveInt(1_825, 36_500),
+  ROLLUP_EVERY_SECONDS: positiveInt(60, 86_400),
+  RETENTION_EVERY_SECONDS: positiveInt(3_600, 86_400),
   // A job whose worker died is taken up again after this long (BullMQ lock duration).
   JOBS_LOCK_SECONDS: positiveInt(30, 3_600),
   // Per-kind overrides of the connectors' rate limits, "jira=50/1,slack=1/1" (calls per seconds).
@@ -147,6 +153,13 @@ export interface Config {
     /** Rate limits replacing a connector's own, by kind. */
     readonly rateLimits: Readonly<Record<string, { readonly max: number; readonly durationMs: number }>>;
   };
+  readonly lifecycle: {
+    /** Days kept where neither the data point nor its site has a policy. */
+    readonly retention: { readonly rawDays: number; readonly minuteDays: number; readonly hourDays: number };
+    readonly rollupEverySeconds: number;
+    /** How often expiry runs and partitions are made ahead. */
+    readonly retentionEverySeconds: number;
+  };
   readonly oidc?: {
     readonly issuer: string;
     readonly audience: string;
@@ -224,6 +237,11 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
       reconcileAfterSeconds: e.RECONCILE_AFTER_SECONDS,
       lockSeconds: e.JOBS_LOCK_SECONDS,
       rateLimits: Object.freeze(parseRateLimits(e.CONNECTOR_RATE_LIMITS)),
+    }),
+    lifecycle: Object.freeze({
+      retention: Object.freeze({ rawDays: e.RETENTION_RAW_DAYS, minuteDays: e.RETENTION_MINUTE_DAYS, hourDays: e.RETENTION_HOUR_DAYS }),
+      rollupEverySeconds: e.ROLLUP_EVERY_SECONDS,
+      retentionEverySeconds: e.RETENTION_EVERY_SECONDS,
     }),
     oidc: e.OIDC_ISSUER
       ? Object.freeze({

@@ -23,6 +23,7 @@ import { JobQueues } from "./jobs/queues.js";
 import { startWorkers, type RunningWorkers } from "./jobs/workers.js";
 import { ActionBatches } from "./jobs/action-batches.js";
 import { systemActor } from "./audit/audit.js";
+import { ensureTelemetryPartitions } from "./lifecycle/partitions.js";
 import { RuleRunner } from "./rules/rule.runner.js";
 
 export interface Hub {
@@ -63,6 +64,8 @@ export async function startHub({ config, roles, log }: StartHubOptions): Promise
     parts.database = database;
     await database.migrate();
     log.info({ kind: database.kind }, "database migrated");
+    // The maintenance job keeps them ahead too; a hub that starts after days away needs today's now.
+    await ensureTelemetryPartitions(database.db, new Date());
 
     // A keyring that cannot work stops the boot here, not at the first integration saved.
     secretBoxFor(config);
@@ -112,11 +115,30 @@ export async function startHub({ config, roles, log }: StartHubOptions): Promise
     }
 
     if (roles.includes("worker") && parts.queues && jobsRedisUrl) {
-      const { jobs } = config;
+      const { jobs, lifecycle } = config;
       const actions = new ActionBatches(database, { queues: parts.queues, pubsub, log, actor: systemActor("worker") });
       parts.workers = await startWorkers(
-        { database, box: secretBoxFor(config), pubsub, queues: parts.queues, log, pollIntervalSeconds: jobs.pollIntervalSeconds, reconcileAfterSeconds: jobs.reconcileAfterSeconds, actions },
-        { redisUrl: jobsRedisUrl, prefix: jobs.prefix, concurrency: jobs.concurrency, reconcileEverySeconds: jobs.reconcileEverySeconds, lockSeconds: jobs.lockSeconds, rateLimits: jobs.rateLimits },
+        {
+          database,
+          box: secretBoxFor(config),
+          pubsub,
+          queues: parts.queues,
+          log,
+          pollIntervalSeconds: jobs.pollIntervalSeconds,
+          reconcileAfterSeconds: jobs.reconcileAfterSeconds,
+          retention: lifecycle.retention,
+          actions,
+        },
+        {
+          redisUrl: jobsRedisUrl,
+          prefix: jobs.prefix,
+          concurrency: jobs.concurrency,
+          reconcileEverySeconds: jobs.reconcileEverySeconds,
+          rollupEverySeconds: lifecycle.rollupEverySeconds,
+          retentionEverySeconds: lifecycle.retentionEverySeconds,
+          lockSeconds: jobs.lockSeconds,
+          rateLimits: jobs.rateLimits,
+        },
       );
     }
 

@@ -2,6 +2,7 @@ import { and, eq, inArray, notInArray, sql, type SQL } from "drizzle-orm";
 import type { PgTable } from "drizzle-orm/pg-core";
 import { areas, dataPoints, enterprises, lines, machines, sites } from "../../schema/db/assets.js";
 import { telemetry } from "../../schema/db/telemetry.js";
+import { telemetryRollupHour, telemetryRollupMinute } from "../../schema/db/lifecycle.js";
 import type { Tx } from "../db/database.js";
 import { formatMachinePath, type DataPointSpec, type MachinePath } from "./asset.rules.js";
 
@@ -113,10 +114,15 @@ export function upsertDataPoint(tx: Tx, machineId: number, spec: DataPointSpec):
   });
 }
 
-/** Deletes data points (and their telemetry, which has no foreign key). Returns how many went. */
+/**
+ * Deletes data points and their telemetry and rollups, which have no foreign key. Readings kept
+ * for held lots (telemetry_held) stay: they are evidence. Returns how many points went.
+ */
 export async function deleteDataPoints(tx: Tx, ids: number[]): Promise<number> {
   if (ids.length === 0) return 0;
   await tx.delete(telemetry).where(inArray(telemetry.dataPointId, ids));
+  await tx.delete(telemetryRollupMinute).where(inArray(telemetryRollupMinute.dataPointId, ids));
+  await tx.delete(telemetryRollupHour).where(inArray(telemetryRollupHour.dataPointId, ids));
   const deleted = await tx.delete(dataPoints).where(inArray(dataPoints.id, ids)).returning({ id: dataPoints.id });
   return deleted.length;
 }

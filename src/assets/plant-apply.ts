@@ -2,6 +2,7 @@ import { readFile } from "node:fs/promises";
 import { and, eq, notInArray, sql } from "drizzle-orm";
 import { areas, enterprises, lines, machines, sites } from "../../schema/db/assets.js";
 import type { Database, Tx } from "../db/database.js";
+import { setRetentionPolicy, type PolicyChange } from "../lifecycle/retention-policy.js";
 import type { Logger } from "../log/logger.js";
 import {
   dataPointsNotIn,
@@ -12,7 +13,7 @@ import {
   upsertParents,
   type Upserted,
 } from "./asset.service.js";
-import { applyAutomations, applyIntegrations, applyRules, deleteRulesOfMachines, PlantReferenceError } from "./plant-apply.workflows.js";
+import { applyAutomations, applyIntegrations, applyRules, deleteRulesOfMachines, PLANT_FILE_ACTOR, PlantReferenceError } from "./plant-apply.workflows.js";
 import { formatPlantFileError, parsePlantFile, type PlantFileError, type PlantSpec } from "./plant-file.js";
 
 /**
@@ -61,6 +62,8 @@ export async function applyPlant(database: Database, plant: PlantSpec, options: 
 
     const summary: ApplySummary = { created: 0, updated: 0, unchanged: 0, deleted: 0 };
     const count = (change: Upserted["change"]) => void summary[change]++;
+    // A retention policy is part of its site or point: only a change counts.
+    const countPolicy = (change: PolicyChange) => void (change !== "unchanged" && summary[change]++);
     // upsertMachine reports the whole parent chain for every machine: count each parent once.
     const seenParents = new Set<string>();
     const countParents = (chain: Upserted[]) =>
@@ -96,6 +99,7 @@ export async function applyPlant(database: Database, plant: PlantSpec, options: 
             for (const point of spec.dataPoints) {
               const upserted = await upsertDataPoint(tx, machine.id, point);
               count(upserted.change);
+              countPolicy(await setRetentionPolicy(tx, { dataPointId: upserted.id }, point.retention, PLANT_FILE_ACTOR));
               keptPoints.push(upserted.id);
             }
             // Rules first: a rule moved off a data point the prune below deletes must not go with it.
@@ -106,6 +110,11 @@ export async function applyPlant(database: Database, plant: PlantSpec, options: 
           }
         }
       }
+    }
+
+    for (const site of plant.sites) {
+      const [, siteRow] = await upsertParents(tx, { enterprise, site: site.name });
+      countPolicy(await setRetentionPolicy(tx, { siteId: siteRow!.id }, site.retention, PLANT_FILE_ACTOR));
     }
 
     if (options.prune) {

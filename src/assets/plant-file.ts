@@ -5,6 +5,7 @@ import type { Severity } from "../../schema/db/events.js";
 import { automationSpec, type ValidAutomation } from "../automations/automation.schema.js";
 import { integrationSpec } from "../integrations/integration.service.js";
 import { ruleSpec } from "../rules/rule.service.js";
+import { retentionSpec, type RetentionSpec } from "../lifecycle/retention-policy.js";
 import { ruleParams, type RuleParams } from "../rules/rule.schema.js";
 import { assetName, dataPointSpec, timezone, type DataPointSpec } from "./asset.rules.js";
 
@@ -15,10 +16,12 @@ import { assetName, dataPointSpec, timezone, type DataPointSpec } from "./asset.
 
 /** Parsing always fills the lists; a spec built in code may leave out what it does not use. */
 export interface PlantSpec { enterprise: string; sites: SiteSpec[]; integrations?: IntegrationFileSpec[]; automations?: ValidAutomation[] }
-export interface SiteSpec { name: string; timezone: string; areas: AreaSpec[] }
+export interface SiteSpec { name: string; timezone: string; areas: AreaSpec[]; retention?: RetentionSpec }
 export interface AreaSpec { name: string; lines: LineSpec[] }
 export interface LineSpec { name: string; machines: MachineSpec[] }
-export interface MachineSpec { name: string; displayName?: string; dataPoints: DataPointSpec[]; rules?: RuleFileSpec[] }
+export interface MachineSpec { name: string; displayName?: string; dataPoints: DataPointFileSpec[]; rules?: RuleFileSpec[] }
+/** A data point as the file declares it: the shared spec plus its own retention, when it has one. */
+export type DataPointFileSpec = DataPointSpec & { retention?: RetentionSpec };
 /** A rule on one of its machine's data points; in the file its params sit flat beside the name. */
 export interface RuleFileSpec { name: string; point: string; severity: Severity; enabled: boolean; params: RuleParams }
 /** An integration without its secrets: those are set over GraphQL, never in a file. */
@@ -51,9 +54,11 @@ const plantDataPoint = z
     dataType: point.dataType,
     normalRange: normalRange.optional(),
     mqtt: z.strictObject({ topic: point.mqttTopic, field: point.mqttField }).optional(),
+    retention: retentionSpec.optional(),
   })
-  .transform(({ normalRange, mqtt, ...rest }): DataPointSpec => {
-    const spec: DataPointSpec = { ...rest };
+  .transform(({ normalRange, mqtt, retention, ...rest }): DataPointFileSpec => {
+    const spec: DataPointFileSpec = { ...rest };
+    if (retention) spec.retention = retention;
     if (normalRange?.min !== undefined) spec.normalMin = normalRange.min;
     if (normalRange?.max !== undefined) spec.normalMax = normalRange.max;
     if (mqtt?.topic !== undefined) spec.mqttTopic = mqtt.topic;
@@ -112,7 +117,7 @@ const machine = z.strictObject({
 });
 const line = z.strictObject({ name: assetName, machines: list(machine) });
 const area = z.strictObject({ name: assetName, lines: list(line) });
-const site = z.strictObject({ name: assetName, timezone: timezone.default("UTC"), areas: list(area) });
+const site = z.strictObject({ name: assetName, timezone: timezone.default("UTC"), retention: retentionSpec.optional(), areas: list(area) });
 const plantFile = z.strictObject({
   enterprise: assetName,
   sites: list(site),

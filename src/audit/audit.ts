@@ -29,6 +29,13 @@ export const auditActions = [
   "task.status_changed",
   "notification.sent",
   "webhook.received",
+  "lot.started",
+  "lot.ended",
+  "lot.component_added",
+  "lot.quality_recorded",
+  "lot.hold_changed",
+  "retention.changed",
+  "telemetry.expired",
 ] as const;
 export type AuditAction = (typeof auditActions)[number];
 

@@ -38,6 +38,12 @@ export const permissionMatrix = {
   "task.read": everyone,
   /** Change the status of tasks on the built-in board. */
   "task.update": ["operator", "technician", "engineer", "admin"],
+  /** See lots, their genealogy (traces), parameters, quality results and events. */
+  "trace.read": everyone,
+  /** Start and end lots, record consumed components and quality results. */
+  "lot.record": ["operator", "technician", "engineer", "admin"],
+  /** Put lots under retention hold and release them. */
+  "lot.hold": ["engineer", "admin"],
 } as const satisfies Record<string, readonly AccessRole[]>;
 
 export type Permission = keyof typeof permissionMatrix;

@@ -1,7 +1,7 @@
 import { mkdir } from "node:fs/promises";
 import path from "node:path";
-import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
 import type { SQL } from "drizzle-orm";
+import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
 import type { PoolConfig } from "pg";
 import * as schema from "../../schema/db/index.js";
 
@@ -27,6 +27,18 @@ export interface Database {
   ping(): Promise<void>;
   migrate(): Promise<void>;
   close(): Promise<void>;
+}
+
+/**
+ * Raw SQL inside a drizzle transaction, rows and affected count alike on both drivers
+ * (node-postgres answers `rowCount`, PGlite `affectedRows`).
+ */
+export async function execute<Row extends Record<string, unknown> = Record<string, unknown>>(
+  db: DbOrTx,
+  query: SQL,
+): Promise<{ rows: Row[]; rowCount: number }> {
+  const result = (await db.execute(query)) as unknown as { rows: Row[]; rowCount?: number | null; affectedRows?: number };
+  return { rows: result.rows, rowCount: result.rowCount ?? result.affectedRows ?? result.rows.length };
 }
 
 /** Migrations live beside package.json; resolved from the working directory so dist/ builds work. */
@@ -108,12 +120,3 @@ async function openPglite(dataDir: string): Promise<Database> {
   };
 }
 
-/**
- * Rows of raw SQL run on a drizzle handle (inside a transaction too), for the hot paths where the
- * builder costs too much CPU. Both drivers answer `{ rows }`; cast columns in SQL to the JS types
- * wanted (float8 for bigint ids and epoch milliseconds), since the drivers parse dates differently.
- */
-export async function rawRows<Row extends Record<string, unknown>>(db: DbOrTx, query: SQL): Promise<Row[]> {
-  const result = (await db.execute(query)) as unknown as { rows: Row[] };
-  return result.rows;
-}

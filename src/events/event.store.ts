@@ -4,7 +4,7 @@ import { integrations } from "../../schema/db/security.js";
 import { recordAudit } from "../audit/audit.js";
 import { automationMatches } from "../automations/automation.matcher.js";
 import { automationAction, automationConditions, type AutomationAction, type AutomationConditions } from "../automations/automation.schema.js";
-import { rawRows, type Tx } from "../db/database.js";
+import { execute, type Tx } from "../db/database.js";
 import type { MachineState } from "../telemetry/machine-state.js";
 import type { AfterCommit } from "./after-commit.js";
 import type { MachineContext } from "./event-context.js";
@@ -168,7 +168,7 @@ type PlannedAction = Required<Pick<typeof eventActions.$inferInsert, "eventId" |
 /** Events in one unnest insert (the builder's CPU per row is the recorder's bottleneck); rows in input order. */
 async function insertEvents(tx: Tx, list: readonly NewEvent[]): Promise<EventRow[]> {
   const column = <T>(pick: (e: NewEvent) => T) => sql.param(list.map(pick));
-  const inserted = await rawRows<{ id: number; recordedAt: number }>(
+  const { rows: inserted } = await execute<{ id: number; recordedAt: number }>(
     tx,
     sql`insert into event (kind, at, machine_id, rule_id, rule_version, alarm_id, severity, message, detail)
         select * from unnest(${column((e) => e.kind)}::text[], ${column((e) => e.at.toISOString())}::timestamptz[], ${column((e) => e.machineId)}::int4[],
@@ -194,7 +194,7 @@ async function insertEvents(tx: Tx, list: readonly NewEvent[]): Promise<EventRow
 /** Planned actions in one unnest insert; an action planned before (same event, integration and key) is skipped. */
 async function insertActions(tx: Tx, list: readonly PlannedAction[]): Promise<{ id: number; integrationId: number }[]> {
   const column = <T>(pick: (a: PlannedAction) => T) => sql.param(list.map(pick));
-  return rawRows(
+  const { rows } = await execute<{ id: number; integrationId: number }>(
     tx,
     sql`insert into event_action (event_id, automation_id, automation_version, action_key, action_type, integration_id, spec)
         select * from unnest(${column((a) => a.eventId)}::int8[], ${column((a) => a.automationId)}::int4[], ${column((a) => a.automationVersion)}::int4[],
@@ -202,4 +202,5 @@ async function insertActions(tx: Tx, list: readonly PlannedAction[]): Promise<{ 
         on conflict do nothing
         returning id::float8 as "id", integration_id as "integrationId"`,
   );
+  return rows;
 }

@@ -61,6 +61,7 @@ export function createLoaders(deps: GraphqlDeps) {
     latest: new DataLoader<number, LatestValue | undefined>((ids) => deps.latest.get(ids)),
     // Batched but never cached: a subscription keeps its context, and tasks change under it.
     tasksOfAlarm: grouped<TaskWithIntegration>((ids) => tasksOf(db, "alarmId", ids), (r) => r.task.alarmId!, false),
+    tasksOfEvent: grouped<TaskWithIntegration>((ids) => tasksOf(db, "eventId", ids), (r) => r.task.eventId, false),
     tasksOfMachine: grouped<TaskWithIntegration>((ids) => tasksOf(db, "machineId", ids), (r) => r.task.machineId!, false),
     inMaintenance: new DataLoader<number, boolean>(async (ids) => {
       const busy = await machinesInMaintenance(db, ids);

@@ -17,6 +17,8 @@ import { AutomationResolver } from "./automation/automation.resolver.js";
 import { TaskResolver } from "./task/task.resolver.js";
 import { MachineTaskResolver } from "./task/machine-task.resolver.js";
 import { EventActionResolver } from "./event-action/event-action.resolver.js";
+import { LotEventResolver, LotRecordResolver } from "./lot/lot-record.resolver.js";
+import { LotResolver } from "./lot/lot.resolver.js";
 
 export const resolvers = [
   NodeResolver,
@@ -38,6 +40,9 @@ export const resolvers = [
   TaskResolver,
   MachineTaskResolver,
   EventActionResolver,
+  LotResolver,
+  LotRecordResolver,
+  LotEventResolver,
 ] as const;
 
 /**

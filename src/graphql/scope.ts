@@ -29,6 +29,11 @@ export async function lineVisible(ctx: GraphqlContext, line: LineRow | undefined
 
 export const enterpriseVisible = (ctx: GraphqlContext, name: string) => seesEnterprise(ctx.identity.scope, name);
 
+/** A lot is as visible as the site it was made in (its machine may be gone). */
+export function lotVisible(ctx: GraphqlContext, lot: { machinePath: string } | undefined): boolean {
+  return lot !== undefined && seesSite(ctx.identity.scope, sitePathOf(lot.machinePath));
+}
+
 /** The machine a global id names, when the caller may see it; undefined otherwise. */
 export async function visibleMachine(ctx: GraphqlContext, id: string): Promise<MachineRow | undefined> {
   const parsed = parseGlobalId(id, "Machine");

@@ -20,6 +20,12 @@ export interface JobPayloads {
   "integration.poll": { integrationId: number };
   /** Re-enqueue actions still pending after the grace period (a Redis outage delays, never loses). */
   "actions.reconcile": Record<string, never>;
+  /** Bring the 1-minute and 1-hour rollups of telemetry up to date. */
+  "telemetry.rollup": Record<string, never>;
+  /** Expire telemetry and rollups past their retention, keeping held lots' readings. */
+  "telemetry.expire": Record<string, never>;
+  /** Make the telemetry day partitions of the coming days. */
+  "telemetry.partitions": Record<string, never>;
 }
 export type JobName = keyof JobPayloads;
 export type JobItem = { [K in JobName]: { name: K; data: JobPayloads[K] } }[JobName];
@@ -38,6 +44,9 @@ export function queueFor(item: JobItem, connectorKind?: string): string {
       return WEBHOOK_QUEUE;
     case "integration.poll":
     case "actions.reconcile":
+    case "telemetry.rollup":
+    case "telemetry.expire":
+    case "telemetry.partitions":
       return MAINTENANCE_QUEUE;
   }
 }
@@ -53,8 +62,11 @@ export function jobOptions(item: JobItem): JobsOptions {
     case "webhook.apply":
       return { jobId: `webhook-${item.data.deliveryId}`, attempts: 5, backoff: BACKOFF, ...removal };
     case "integration.poll":
-      return { attempts: 1, ...removal };
     case "actions.reconcile":
+    case "telemetry.rollup":
+    case "telemetry.expire":
+    case "telemetry.partitions":
+      // Scheduled: the next run is the retry.
       return { attempts: 1, ...removal };
   }
 }
@@ -62,3 +74,6 @@ export function jobOptions(item: JobItem): JobsOptions {
 /** Scheduler ids (BullMQ Job Schedulers replace v5's repeatable jobs). */
 export const pollSchedulerId = (integrationId: number) => `poll-${integrationId}`;
 export const RECONCILE_SCHEDULER_ID = "reconcile-actions";
+export const ROLLUP_SCHEDULER_ID = "telemetry-rollup";
+export const EXPIRE_SCHEDULER_ID = "telemetry-expire";
+export const PARTITIONS_SCHEDULER_ID = "telemetry-partitions";

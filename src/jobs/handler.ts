@@ -1,5 +1,6 @@
 import type { Job, Worker } from "bullmq";
 import type { Database } from "../db/database.js";
+import type { RetentionDefaults } from "../lifecycle/retention.js";
 import type { Logger } from "../log/logger.js";
 import type { HubPubSub } from "../pubsub/pubsub.js";
 import type { SecretBox } from "../secrets/secret-box.js";
@@ -20,6 +21,8 @@ export interface HandlerDeps {
   reconcileAfterSeconds: number;
   /** The round trips that the actions running at once share. */
   actions: ActionBatches;
+  /** Days telemetry is kept where no site or data point policy says otherwise. */
+  retention: RetentionDefaults;
 }
 
 export interface HandlerRun<K extends JobName> {

@@ -2,8 +2,19 @@ import { Worker, type Job } from "bullmq";
 import { Redis } from "ioredis";
 import { connectors } from "../../connectors/index.js";
 import { runAction } from "./action.handler.js";
-import { actionQueueName, MAINTENANCE_QUEUE, RECONCILE_SCHEDULER_ID, WEBHOOK_QUEUE, type JobName, type JobPayloads } from "./catalog.js";
+import {
+  actionQueueName,
+  EXPIRE_SCHEDULER_ID,
+  MAINTENANCE_QUEUE,
+  PARTITIONS_SCHEDULER_ID,
+  RECONCILE_SCHEDULER_ID,
+  ROLLUP_SCHEDULER_ID,
+  WEBHOOK_QUEUE,
+  type JobName,
+  type JobPayloads,
+} from "./catalog.js";
 import type { Handler, HandlerDeps } from "./handler.js";
+import { expireOldTelemetry, makeTelemetryPartitions, rollUpTelemetry } from "./lifecycle.handlers.js";
 import { applyWebhook, pollIntegration, reconcile } from "./status.handlers.js";
 
 /** A missing handler is a compile error, not a job stuck at run time. */
@@ -12,6 +23,9 @@ const handlers = {
   "webhook.apply": applyWebhook,
   "integration.poll": pollIntegration,
   "actions.reconcile": reconcile,
+  "telemetry.rollup": rollUpTelemetry,
+  "telemetry.expire": expireOldTelemetry,
+  "telemetry.partitions": makeTelemetryPartitions,
 } satisfies { [K in JobName]: Handler<K> };
 
 export interface WorkerOptions {
@@ -20,6 +34,8 @@ export interface WorkerOptions {
   /** Jobs each action queue runs at once. */
   concurrency: number;
   reconcileEverySeconds: number;
+  rollupEverySeconds: number;
+  retentionEverySeconds: number;
   lockSeconds: number;
   rateLimits: Readonly<Record<string, { max: number; durationMs: number }>>;
 }
@@ -57,15 +73,19 @@ export async function startWorkers(deps: HandlerDeps, options: WorkerOptions): P
   start(WEBHOOK_QUEUE, 4);
   start(MAINTENANCE_QUEUE, 2);
 
-  const scheduleReconcile = () =>
-    deps.queues
-      .queue(MAINTENANCE_QUEUE)
-      .upsertJobScheduler(RECONCILE_SCHEDULER_ID, { every: options.reconcileEverySeconds * 1000 }, { name: "actions.reconcile", data: {} });
-  await scheduleReconcile();
-  // And again on the same cadence: a Redis that restarted empty has forgotten its schedulers, and
-  // the reconcile job is what brings back the work it lost. Upserting is idempotent.
+  const maintenance = deps.queues.queue(MAINTENANCE_QUEUE);
+  const scheduleMaintenance = () =>
+    Promise.all([
+      maintenance.upsertJobScheduler(RECONCILE_SCHEDULER_ID, { every: options.reconcileEverySeconds * 1000 }, { name: "actions.reconcile", data: {} }),
+      maintenance.upsertJobScheduler(ROLLUP_SCHEDULER_ID, { every: options.rollupEverySeconds * 1000 }, { name: "telemetry.rollup", data: {} }),
+      maintenance.upsertJobScheduler(EXPIRE_SCHEDULER_ID, { every: options.retentionEverySeconds * 1000 }, { name: "telemetry.expire", data: {} }),
+      maintenance.upsertJobScheduler(PARTITIONS_SCHEDULER_ID, { every: options.retentionEverySeconds * 1000 }, { name: "telemetry.partitions", data: {} }),
+    ]);
+  await scheduleMaintenance();
+  // And again on the reconcile cadence: a Redis that restarted empty has forgotten its schedulers,
+  // and the reconcile job is what brings back the work it lost. Upserting is idempotent.
   const keepScheduled = setInterval(
-    () => void scheduleReconcile().catch((error: unknown) => deps.log.debug({ err: error }, "reconcile scheduler not set now; next round")),
+    () => void scheduleMaintenance().catch((error: unknown) => deps.log.debug({ err: error }, "maintenance schedulers not set now; next round")),
     options.reconcileEverySeconds * 1000,
   );
   deps.log.info({ queues: workers.length, prefix: options.prefix }, "workers started");

@@ -28,7 +28,15 @@ export type Topics = {
   TASK_CHANGED: [change: TaskChange];
   /** Rules changed: ingest replicas reload their rule engine. */
   RULES_CHANGED: [change: { at: string }];
+  /** Lots whose record changed (started, ended, a component, a quality result, a hold). */
+  TRACE_UPDATED: [change: TraceChange];
 };
+
+export interface TraceChange {
+  /** The lot changed first; a new component also names the parent lot. */
+  lotIds: number[];
+  at: string;
+}
 
 export interface AlarmChange {
   alarmId: number;

@@ -16,6 +16,7 @@ import { createIntegration } from "../../src/integrations/integration.service.js
 import { createSecretBox } from "../../src/secrets/secret-box.js";
 import { createHubPubSub, type PubSubHandle } from "../../src/pubsub/pubsub.js";
 import { saveAutomation } from "../../src/automations/automation.service.js";
+import { startLot } from "../../src/lots/lot.service.js";
 import { raiseTestAlarm, seedDeadAction, seedRule, seedTask } from "../support/alarms.js";
 import { createTestDatabase, type TestDatabase } from "../support/database.js";
 import { post, wsClient } from "../support/graphql.js";
@@ -66,6 +67,13 @@ describe("authorization matrix: every operation × role × site scope", () => {
   const boardIds = {} as Record<Target, number>;
   const alarmIds = {} as Record<Target, number>;
   const taskIds = {} as Record<Target, number>;
+  const lotIds = {} as Record<Target, number>;
+
+  /** A fresh running lot on the target machine, for the lot mutations. */
+  async function expendableLot(target: Target): Promise<string> {
+    const lot = await startLot(testDb.database.db, { id: machineIds[target], path: machinePath(target) }, { code: `lot-${randomBytes(4).toString("hex")}` }, { actor: "test" });
+    return String(lot.id);
+  }
 
   /** A fresh active alarm on the target machine (its own rule), for the alarm mutations. */
   async function expendableAlarm(target: Target): Promise<string> {
@@ -375,6 +383,71 @@ describe("authorization matrix: every operation × role × site scope", () => {
           d.replayAction.action?.status === "PENDING");
       },
     },
+    {
+      field: "Query.lot",
+      permission: "trace.read",
+      run: (c, t) => outcome(c, `query($id: ID!) { lot(id: $id) { code parameters { dataPoint } operators { identity } } }`, { id: String(lotIds[t]) }, (d) => d.lot !== null),
+    },
+    {
+      field: "Query.lots",
+      permission: "trace.read",
+      run: (c, t) => outcome(c, `query($code: String) { lots(filter: { code: $code }) { totalCount } }`, { code: `lot-of-${t}` }, (d) => d.lots.totalCount === 1),
+    },
+    {
+      field: "Query.trace",
+      permission: "trace.read",
+      run: (c, t) => outcome(c, `query($id: ID!) { trace(lotId: $id, direction: BACKWARD) { lots { depth } } }`, { id: String(lotIds[t]) }, (d) => d.trace !== null),
+    },
+    {
+      field: "Mutation.startLot",
+      permission: "lot.record",
+      run: (c, t) => outcome(
+        c,
+        `mutation($input: StartLotInput!) { startLot(input: $input) { lot { id } errors { message } } }`,
+        { input: { machineId: globalId("Machine", machineIds[t]), code: `new-${randomBytes(4).toString("hex")}` } },
+        (d) => d.startLot.lot !== null,
+      ),
+    },
+    {
+      field: "Mutation.endLot",
+      permission: "lot.record",
+      run: async (c, t) => outcome(c, `mutation($id: ID!) { endLot(input: { id: $id }) { lot { status } errors { message } } }`, { id: await expendableLot(t) }, (d) =>
+        d.endLot.lot?.status === "ENDED"),
+    },
+    {
+      field: "Mutation.addLotComponent",
+      permission: "lot.record",
+      run: async (c, t) => outcome(
+        c,
+        `mutation($lot: ID!, $parent: ID!) { addLotComponent(input: { lotId: $lot, parentLotId: $parent }) { lot { id } errors { message } } }`,
+        { lot: await expendableLot(t), parent: String(lotIds[t]) },
+        (d) => d.addLotComponent.lot !== null,
+      ),
+    },
+    {
+      field: "Mutation.recordQualityResult",
+      permission: "lot.record",
+      run: (c, t) => outcome(
+        c,
+        `mutation($id: ID!) { recordQualityResult(input: { lotId: $id, characteristic: "weight", passed: true }) { lot { id } errors { message } } }`,
+        { id: String(lotIds[t]) },
+        (d) => d.recordQualityResult.lot !== null,
+      ),
+    },
+    {
+      field: "Mutation.setLotHold",
+      permission: "lot.hold",
+      run: async (c, t) => outcome(c, `mutation($id: ID!) { setLotHold(input: { id: $id, onHold: true, reason: "audit" }) { lot { onHold } errors { message } } }`, { id: await expendableLot(t) }, (d) =>
+        d.setLotHold.lot?.onHold === true),
+    },
+    {
+      field: "Subscription.traceUpdated",
+      permission: "trace.read",
+      run: (c, t) =>
+        subscriptionOutcome(c, `subscription($id: ID) { traceUpdated(lotId: $id) { id } }`, { id: String(lotIds[t]) }, () =>
+          pubsub.pubsub.publish("TRACE_UPDATED", { lotIds: [lotIds[t]], at: new Date().toISOString() }),
+        ),
+    },
   ];
 
   /** Over graphql-ws: what `publish` announces for the target arrives, or the subscription is refused. */
@@ -444,6 +517,7 @@ describe("authorization matrix: every operation × role × site scope", () => {
       alarmIds[target] = (await raiseTestAlarm(testDb.database.db, rule)).alarm.id;
       taskIds[target] = (await seedTask(testDb.database.db, { integrationId: board.id, machineId: machineIds[target], alarmId: alarmIds[target] })).id;
       await seedDeadAction(testDb.database.db, board.id, machineIds[target]);
+      lotIds[target] = (await startLot(testDb.database.db, { id: machineIds[target], path: machinePath(target) }, { code: `lot-of-${target}` }, { actor: "test" })).id;
     }
     await saveAutomation(testDb.database.db, { name: "matrix-automation", trigger: "alarm.raised", actions: [{ type: "create_task", key: "t", integration: "board", title: "x" }] }, "test");
     const config = parseConfig({

@@ -15,9 +15,10 @@ const MAX_IDENTIFIER = 63;
 /**
  * A fresh, migrated PostgreSQL database of its own on the TEST_POSTGRES_URL server, so test files
  * running in parallel never see each other's rows. The name carries the label (to find leftovers
- * of a crashed run) and random bytes (so two files, or two runs, never collide).
+ * of a crashed run) and random bytes (so two files, or two runs, never collide). `migrate: false`
+ * leaves it empty (a restore target).
  */
-export async function createTestDatabase(label: string): Promise<TestDatabase> {
+export async function createTestDatabase(label: string, options: { migrate?: boolean } = {}): Promise<TestDatabase> {
   const name = testDatabaseName(label);
   await admin(`create database "${name}"`);
 
@@ -33,7 +34,7 @@ export async function createTestDatabase(label: string): Promise<TestDatabase> {
 
   try {
     database = await openDatabase({ url, dataDir: "unused", poolSize: 4 });
-    await database.migrate();
+    if (options.migrate !== false) await database.migrate();
   } catch (error) {
     await drop().catch(() => {});
     throw error;

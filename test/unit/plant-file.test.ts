@@ -740,3 +740,36 @@ describe("the demo plant", () => {
     expect(plant?.automations?.find((a) => a.name === "line at capacity")?.conditions.rules).toEqual(["at-capacity"]);
   });
 });
+
+describe("parsePlantFile: retention", () => {
+  const withRetention = (site: string, point: string) =>
+    doc(
+      "enterprise: acme", //                                 1
+      "sites:",
+      "  - name: berlin",
+      `    retention: ${site}`,
+      "    areas:", //                                         5
+      "      - name: packaging",
+      "        lines:",
+      "          - name: line-1",
+      "            machines:",
+      "              - name: sealer-1", //                    10
+      "                dataPoints:",
+      "                  - name: temperature",
+      `                    retention: ${point}`,
+    );
+
+  it("reads a site's and a data point's retention, in days per resolution", () => {
+    const plant = plantOf(withRetention("{ rawDays: 14, minuteDays: 90, hourDays: 730 }", "{ rawDays: 60 }"));
+    expect(plant.sites[0]!.retention).toEqual({ rawDays: 14, minuteDays: 90, hourDays: 730 });
+    expect(plant.sites[0]!.areas[0]!.lines[0]!.machines[0]!.dataPoints[0]).toEqual({ name: "temperature", dataType: "float", retention: { rawDays: 60 } });
+  });
+
+  it("rejects days that are not whole and positive, and unknown resolutions, at their lines", () => {
+    expect(errorsOf(withRetention("{ rawDays: 0 }", "{ hourDays: 1.5, secondDays: 1 }"))).toEqual([
+      { line: 4, column: expect.any(Number), path: "sites[0].retention.rawDays", message: "expected at least 1 day" },
+      { line: 13, column: expect.any(Number), path: "sites[0].areas[0].lines[0].machines[0].dataPoints[0].retention.hourDays", message: "expected whole days" },
+      { line: 13, column: expect.any(Number), path: "sites[0].areas[0].lines[0].machines[0].dataPoints[0].retention.secondDays", message: 'unknown key "secondDays"' },
+    ]);
+  });
+});

@@ -61,8 +61,8 @@ export async function taskById(db: DbOrTx, id: number): Promise<TaskWithIntegrat
   return row;
 }
 
-/** Tasks of these alarms or machines, newest first. */
-export async function tasksOf(db: DbOrTx, by: "alarmId" | "machineId", ids: readonly number[]): Promise<TaskWithIntegration[]> {
+/** Tasks of these alarms, machines or events, newest first. */
+export async function tasksOf(db: DbOrTx, by: "alarmId" | "machineId" | "eventId", ids: readonly number[]): Promise<TaskWithIntegration[]> {
   if (ids.length === 0) return [];
   return db
     .select(selection)
