@@ -11,6 +11,9 @@ import { demoSimulatedMachines, startSimulator, type Simulator } from "./demo/si
 import type { HealthCheck, HealthReport, HttpServer } from "./http/server.js";
 import { IngestService } from "./ingest/ingest.service.js";
 import { MqttSource } from "./ingest/mqtt.source.js";
+import { SparkplugHost } from "./ingest/sparkplug/sparkplug.host.js";
+import { sparkplugHostState } from "./ingest/sparkplug/sparkplug.state.js";
+import { ConnectivityRecorder } from "./telemetry/connectivity.store.js";
 import type { Logger } from "./log/logger.js";
 import { createHubPubSub, type PubSubHandle } from "./pubsub/pubsub.js";
 import { LatestValues } from "./telemetry/latest-values.js";
@@ -96,9 +99,13 @@ export async function startHub({ config, roles, log }: StartHubOptions): Promise
         receiveMaximum: config.mqtt.receiveMaximum,
         protocolVersion: parts.broker ? 4 : 5, // aedes speaks MQTT 3.1.1 only
         tls: await readMqttTls(config),
+        presence: sparkplugHostState(config.sparkplug.hostId, Date.now()),
         log,
       });
-      parts.ingest = new IngestService(database, parts.source, parts.writer, log);
+      const source = parts.source;
+      const sparkplug = new SparkplugHost((topic, payload) => source.publish(topic, payload), bus, log);
+      parts.connectivity = new ConnectivityRecorder(database, bus, log);
+      parts.ingest = new IngestService(database, parts.source, parts.writer, log, sparkplug);
       startReadingPublisher(bus, pubsub);
       parts.stopAssetListener = reloadBindingsOnAssetChange(pubsub, parts.ingest, log);
       parts.rules = new RuleRunner(database, bus, pubsub, new TransitionRecorder(database, parts.queues, pubsub, log), log);
@@ -155,6 +162,7 @@ interface Parts {
   simulator?: Simulator;
   http?: HttpServer;
   rules?: RuleRunner;
+  connectivity?: ConnectivityRecorder;
   redis?: ResolvedRedis;
   queues?: JobQueues;
   workers?: RunningWorkers;
@@ -229,6 +237,7 @@ function stopOnce(parts: Parts, log: Logger): () => Promise<void> {
       await step("sources", () => parts.ingest?.stop());
       await step("telemetry writer", () => parts.writer?.close());
       await step("rule engine", () => parts.rules?.stop());
+      await step("connectivity", () => parts.connectivity?.flush());
       await step("workers", () => parts.workers?.close());
       await step("http", () => parts.http?.close());
       await step("job queues", () => parts.queues?.close());

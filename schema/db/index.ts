@@ -4,3 +4,5 @@ export * from "./security.js";
 export * from "./events.js";
 export * from "./tasks.js";
 export * from "./audit.js";
+export * from "./connectivity.js";
+export * from "./actuation.js";

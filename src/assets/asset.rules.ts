@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { dataTypes } from "../../schema/db/assets.js";
+import { actuationSpec } from "../actuation/actuation.rules.js";
 import { isValidTopicFilter } from "../ingest/topic-filter.js";
 
 /**
@@ -33,6 +34,9 @@ function isKnownTimeZone(zone: string): boolean {
   }
 }
 
+/** A Sparkplug group, edge node or device id: no MQTT separators or wildcards. */
+export const sparkplugId = z.string().regex(/^[^/+#\s]{1,128}$/, { message: "expected 1-128 characters without '/', '+', '#' or spaces" });
+
 export const dataPointSpec = z
   .object({
     name: assetName,
@@ -42,10 +46,28 @@ export const dataPointSpec = z
     normalMax: z.number().finite().optional(),
     mqttTopic: topicFilter.optional(),
     mqttField: z.string().min(1).max(128).optional(),
+    sparkplugGroup: sparkplugId.optional(),
+    sparkplugNode: sparkplugId.optional(),
+    sparkplugDevice: sparkplugId.optional(),
+    /** Metric names may contain '/' (folders); default: the point's name. */
+    sparkplugMetric: z.string().min(1).max(256).optional(),
+    actuation: actuationSpec.optional(),
   })
   .refine((p) => p.normalMin === undefined || p.normalMax === undefined || p.normalMin <= p.normalMax, {
     message: "normal range minimum must not exceed its maximum",
     path: ["normalMin"],
+  })
+  .refine((p) => (p.sparkplugGroup === undefined) === (p.sparkplugNode === undefined), {
+    message: "a Sparkplug binding names both its group and its edge node",
+    path: ["sparkplugNode"],
+  })
+  .refine((p) => (p.sparkplugDevice === undefined && p.sparkplugMetric === undefined) || p.sparkplugGroup !== undefined, {
+    message: "a Sparkplug device or metric needs the group and edge node too",
+    path: ["sparkplugGroup"],
+  })
+  .refine((p) => p.actuation?.transport !== "sparkplug" || p.sparkplugGroup !== undefined, {
+    message: "Sparkplug actuation writes through the point's Sparkplug binding: give it a group and edge node",
+    path: ["actuation", "transport"],
   });
 export type DataPointSpec = z.output<typeof dataPointSpec>;
 

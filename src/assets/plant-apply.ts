@@ -12,6 +12,7 @@ import {
   upsertParents,
   type Upserted,
 } from "./asset.service.js";
+import { saveActuationLimits } from "../actuation/actuation-limits.store.js";
 import { applyAutomations, applyIntegrations, applyRules, deleteRulesOfMachines, PlantReferenceError } from "./plant-apply.workflows.js";
 import { formatPlantFileError, parsePlantFile, type PlantFileError, type PlantSpec } from "./plant-file.js";
 
@@ -95,7 +96,8 @@ export async function applyPlant(database: Database, plant: PlantSpec, options: 
             const keptPoints: number[] = [];
             for (const point of spec.dataPoints) {
               const upserted = await upsertDataPoint(tx, machine.id, point);
-              count(upserted.change);
+              const limitsChanged = await saveActuationLimits(tx, upserted.id, point.actuation);
+              count(upserted.change === "unchanged" && limitsChanged ? "updated" : upserted.change);
               keptPoints.push(upserted.id);
             }
             // Rules first: a rule moved off a data point the prune below deletes must not go with it.

@@ -6,7 +6,7 @@ import { automationSpec, type ValidAutomation } from "../automations/automation.
 import { integrationSpec } from "../integrations/integration.service.js";
 import { ruleSpec } from "../rules/rule.service.js";
 import { ruleParams, type RuleParams } from "../rules/rule.schema.js";
-import { assetName, dataPointSpec, timezone, type DataPointSpec } from "./asset.rules.js";
+import { assetName, dataPointSpec, sparkplugId, timezone, type DataPointSpec } from "./asset.rules.js";
 
 /**
  * The declarative plant file: one enterprise's ISA-95 asset model in YAML. Pure: text in, either the
@@ -51,9 +51,24 @@ const plantDataPoint = z
     dataType: point.dataType,
     normalRange: normalRange.optional(),
     mqtt: z.strictObject({ topic: point.mqttTopic, field: point.mqttField }).optional(),
+    sparkplug: z
+      .strictObject({ group: sparkplugId, node: sparkplugId, device: point.sparkplugDevice, metric: point.sparkplugMetric })
+      .optional(),
+    actuation: point.actuation,
   })
-  .transform(({ normalRange, mqtt, ...rest }): DataPointSpec => {
+  .refine((p) => p.actuation?.transport !== "sparkplug" || p.sparkplug !== undefined, {
+    message: "Sparkplug actuation writes through the point's Sparkplug binding: add sparkplug: { group, node }",
+    path: ["actuation", "transport"],
+  })
+  .transform(({ normalRange, mqtt, sparkplug, actuation, ...rest }): DataPointSpec => {
     const spec: DataPointSpec = { ...rest };
+    if (actuation !== undefined) spec.actuation = actuation;
+    if (sparkplug !== undefined) {
+      spec.sparkplugGroup = sparkplug.group;
+      spec.sparkplugNode = sparkplug.node;
+      if (sparkplug.device !== undefined) spec.sparkplugDevice = sparkplug.device;
+      if (sparkplug.metric !== undefined) spec.sparkplugMetric = sparkplug.metric;
+    }
     if (normalRange?.min !== undefined) spec.normalMin = normalRange.min;
     if (normalRange?.max !== undefined) spec.normalMax = normalRange.max;
     if (mqtt?.topic !== undefined) spec.mqttTopic = mqtt.topic;

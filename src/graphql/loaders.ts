@@ -15,6 +15,7 @@ import {
   type SiteRow,
 } from "../assets/asset.queries.js";
 import { machinesInMaintenance } from "../tasks/task.service.js";
+import { disconnectedMachines } from "../telemetry/connectivity.store.js";
 import type { LatestValue } from "../telemetry/latest-values.js";
 import type { GraphqlDeps } from "./context.js";
 import { tasksOf, type TaskWithIntegration } from "./task/task.queries.js";
@@ -65,6 +66,10 @@ export function createLoaders(deps: GraphqlDeps) {
     inMaintenance: new DataLoader<number, boolean>(async (ids) => {
       const busy = await machinesInMaintenance(db, ids);
       return ids.map((id) => busy.has(id));
+    }, { cache: false }),
+    disconnected: new DataLoader<number, boolean>(async (ids) => {
+      const offline = await disconnectedMachines(db, ids);
+      return ids.map((id) => offline.has(id));
     }, { cache: false }),
   };
 }

@@ -740,3 +740,40 @@ describe("the demo plant", () => {
     expect(plant?.automations?.find((a) => a.name === "line at capacity")?.conditions.rules).toEqual(["at-capacity"]);
   });
 });
+
+describe("parsePlantFile: Sparkplug bindings and actuation", () => {
+  const pointFile = (...point: string[]) => machineWith(...point.map((line) => `                  ${line}`));
+  const firstPoint = (plant: PlantSpec) => plant.sites[0]?.areas[0]?.lines[0]?.machines[0]?.dataPoints[0];
+
+  it("reads a Sparkplug binding and actuation limits, with their defaults", () => {
+    const plant = plantOf(
+      pointFile(
+        "- name: speed-setpoint",
+        "  sparkplug: { group: plant-1, node: edge-7, device: plc, metric: Setpoints/Speed }",
+        "  actuation: { transport: sparkplug, min: 0, max: 200, maxStep: 20, minIntervalSeconds: 5, critical: true }",
+      ),
+    );
+    expect(firstPoint(plant)).toStrictEqual({
+      name: "speed-setpoint",
+      dataType: "float",
+      sparkplugGroup: "plant-1",
+      sparkplugNode: "edge-7",
+      sparkplugDevice: "plc",
+      sparkplugMetric: "Setpoints/Speed",
+      actuation: { transport: "sparkplug", min: 0, max: 200, maxStep: 20, minIntervalSeconds: 5, critical: true, allowAutomation: false, tolerance: 0 },
+    });
+  });
+
+  it.each([
+    ["a group without its node", ["- name: p", "  sparkplug: { group: g }"], 12, "sparkplug.node"],
+    ["a '/' in a node id", ["- name: p", "  sparkplug: { group: g, node: a/b }"], 12, "sparkplug.node"],
+    ["Sparkplug actuation without a Sparkplug binding", ["- name: p", "  actuation: { transport: sparkplug }"], 12, "actuation.transport"],
+    ["MQTT actuation without a command topic", ["- name: p", "  actuation: { transport: mqtt, max: 3 }"], 12, "actuation.topic"],
+    ["a wildcard command topic", ["- name: p", "  actuation: { transport: mqtt, topic: a/+/set }"], 12, "actuation.topic"],
+    ["min above max", ["- name: p", "  actuation: { transport: mqtt, topic: a/set, min: 5, max: 1 }"], 12, "actuation.min"],
+  ])("refuses %s", (_title, point, line, path) => {
+    const [error, ...rest] = errorsOf(pointFile(...point));
+    expect(rest).toEqual([]);
+    expect(error).toMatchObject({ line, path: `${point0}.${path}` });
+  });
+});
