@@ -3,6 +3,11 @@ import { applyPlantFile } from "./assets/plant-apply.js";
 import { createAuthenticator } from "./auth/authenticator.js";
 import { ensureBootstrapAccess } from "./auth/bootstrap.js";
 import { Bus } from "./bus/bus.js";
+import { Actuator } from "./actuation/actuator.js";
+import { commandChannels } from "./actuation/command-channel.js";
+import { mqttCommandChannel } from "./actuation/mqtt-command.channel.js";
+import { ReportedValues } from "./actuation/reported-values.js";
+import { sparkplugCommandChannel } from "./actuation/sparkplug-command.channel.js";
 import { secretBoxFor } from "./secrets/secret-box.js";
 import type { Config, Role } from "./config.js";
 import { openDatabase, type Database } from "./db/database.js";
@@ -111,6 +116,16 @@ export async function startHub({ config, roles, log }: StartHubOptions): Promise
       parts.rules = new RuleRunner(database, bus, pubsub, new TransitionRecorder(database, parts.queues, pubsub, log), log);
       await parts.rules.start();
       await parts.ingest.start();
+      const reported = new ReportedValues(bus);
+      const sendCommand = (topic: string, payload: Buffer) => source.publish(topic, payload, { qos: 1 });
+      parts.actuator = new Actuator({
+        database,
+        pubsub,
+        channels: commandChannels(mqttCommandChannel(sendCommand, reported), sparkplugCommandChannel(sendCommand, reported, (...address) => sparkplug.birthType(...address))),
+        log,
+        readBackTimeoutMs: config.actuation.readBackTimeoutMs,
+      });
+      parts.actuator.start();
       if (config.simulator) {
         parts.simulator = await startSimulator({ mqttUrl, machines: demoSimulatedMachines(), log });
       }
@@ -163,6 +178,7 @@ interface Parts {
   http?: HttpServer;
   rules?: RuleRunner;
   connectivity?: ConnectivityRecorder;
+  actuator?: Actuator;
   redis?: ResolvedRedis;
   queues?: JobQueues;
   workers?: RunningWorkers;
@@ -233,6 +249,7 @@ function stopOnce(parts: Parts, log: Logger): () => Promise<void> {
     (stopping ??= (async () => {
       log.info("hub stopping");
       await step("simulator", () => parts.simulator?.stop());
+      await step("actuator", () => parts.actuator?.stop());
       await step("asset listener", () => parts.stopAssetListener?.());
       await step("sources", () => parts.ingest?.stop());
       await step("telemetry writer", () => parts.writer?.close());

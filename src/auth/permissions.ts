@@ -38,6 +38,12 @@ export const permissionMatrix = {
   "task.read": everyone,
   /** Change the status of tasks on the built-in board. */
   "task.update": ["operator", "technician", "engineer", "admin"],
+  /** See setpoint writes, their approvals and results. */
+  "actuation.read": ["operator", "technician", "engineer", "auditor", "admin"],
+  /** Write setpoints within their limits (critical points then wait for an approval). */
+  "machine.actuate": ["operator", "technician", "engineer", "admin"],
+  /** Approve or reject someone else's write to a critical point. */
+  "actuation.approve": ["engineer", "admin"],
 } as const satisfies Record<string, readonly AccessRole[]>;
 
 export type Permission = keyof typeof permissionMatrix;

@@ -16,6 +16,7 @@ import { AlarmResolver } from "./alarm/alarm.resolver.js";
 import { AutomationResolver } from "./automation/automation.resolver.js";
 import { TaskResolver } from "./task/task.resolver.js";
 import { MachineTaskResolver } from "./task/machine-task.resolver.js";
+import { ActuationResolver } from "./actuation/actuation.resolver.js";
 import { EventActionResolver } from "./event-action/event-action.resolver.js";
 
 export const resolvers = [
@@ -38,6 +39,7 @@ export const resolvers = [
   TaskResolver,
   MachineTaskResolver,
   EventActionResolver,
+  ActuationResolver,
 ] as const;
 
 /**

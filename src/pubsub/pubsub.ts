@@ -2,6 +2,7 @@ import { createPubSub } from "@graphql-yoga/subscription";
 import { createRedisEventTarget } from "@graphql-yoga/redis-event-target";
 import { Redis } from "ioredis";
 import type { Logger } from "../log/logger.js";
+import type { ActuationStatus } from "../../schema/db/actuation.js";
 import type { Quality } from "../telemetry/sample.js";
 
 /** A reading as subscribers receive it: JSON-safe, timestamps as ISO strings. */
@@ -28,7 +29,16 @@ export type Topics = {
   TASK_CHANGED: [change: TaskChange];
   /** Rules changed: ingest replicas reload their rule engine. */
   RULES_CHANGED: [change: { at: string }];
+  /** A setpoint write changed status; an ingest process sends the approved ones. */
+  ACTUATION_CHANGED: [change: ActuationChange];
 };
+
+export interface ActuationChange {
+  actuationId: number;
+  machineId: number;
+  status: ActuationStatus;
+  at: string;
+}
 
 export interface AlarmChange {
   alarmId: number;

@@ -20,7 +20,6 @@ export type Publish = (topic: string, payload: Buffer) => Promise<void>;
 export class SparkplugHost {
   private readonly sessions = new SparkplugSessions();
   private bindings = new SparkplugBindings([]);
-  private rebirthsRequested = 0;
 
   constructor(
     private readonly publish: Publish,
@@ -36,8 +35,9 @@ export class SparkplugHost {
     return this.bindings.subscriptionFilters();
   }
 
-  status(): { rebirthsRequested: number } {
-    return { rebirthsRequested: this.rebirthsRequested };
+  /** A metric's datatype as its birth declared it. */
+  birthType(group: string, node: string, device: string | undefined, metric: string): string | undefined {
+    return this.sessions.typeOf(group, node, device, metric);
   }
 
   accept(raw: RawReading): Normalized {
@@ -65,7 +65,6 @@ export class SparkplugHost {
   }
 
   private requestRebirth(topic: SparkplugTopic, reason: string): void {
-    this.rebirthsRequested++;
     const command = sparkplugTopic({ group: topic.group, type: "NCMD", node: topic.node });
     this.log.warn({ node: `${topic.group}/${topic.node}`, reason }, "sparkplug rebirth requested");
     this.publish(command, rebirthCommand(Date.now())).catch((error: unknown) =>

@@ -45,6 +45,16 @@ const SEQ_MODULO = 256;
 
 export class SparkplugSessions {
   private readonly nodes = new Map<string, NodeState>();
+  /** Each metric's datatype as its latest birth declared it, for typing commands. */
+  private readonly types = new Map<string, string>();
+
+  typeOf(group: string, node: string, device: string | undefined, metric: string): string | undefined {
+    return this.types.get(JSON.stringify([group, node, device ?? null, metric]));
+  }
+
+  private rememberTypes(topic: SparkplugTopic, payload: SparkplugPayload): void {
+    for (const m of payload.metrics) if (m.name !== undefined && m.type !== undefined) this.types.set(JSON.stringify([topic.group, topic.node, topic.device ?? null, m.name]), m.type);
+  }
 
   handle(topic: SparkplugTopic, payload: SparkplugPayload, now: number): SessionOutcome {
     const key = `${topic.group}/${topic.node}`;
@@ -52,6 +62,7 @@ export class SparkplugSessions {
     let node = this.nodes.get(key);
     let rebirth: string | undefined;
 
+    if (topic.type === "NBIRTH" || topic.type === "DBIRTH") this.rememberTypes(topic, payload);
     if (topic.type === "NBIRTH") {
       node = { online: true, bdSeq: bdSeqOf(payload), lastSeq: payload.seq, aliases: aliasesOf(payload), devices: new Map(), lastRebirthRequestAt: undefined };
       this.nodes.set(key, node);
