@@ -1,7 +1,8 @@
 import { and, eq, gt, ne, sql } from "drizzle-orm";
 import { automations, eventActions, events, type EventKind, type Severity } from "../../schema/db/events.js";
 import { integrations } from "../../schema/db/security.js";
-import { recordAudit } from "../audit/audit.js";
+import { requestSetpoint } from "../actuation/actuation.service.js";
+import { recordAudit, systemActor } from "../audit/audit.js";
 import { automationMatches } from "../automations/automation.matcher.js";
 import { automationAction, automationConditions, type AutomationAction, type AutomationConditions } from "../automations/automation.schema.js";
 import type { Tx } from "../db/database.js";
@@ -128,6 +129,10 @@ export class EventWriter {
         continue;
       }
       for (const action of automation.actions) {
+        if (action.type === "actuate") {
+          await this.actuate(event, automation, action);
+          continue;
+        }
         const integration = (await this.integrations()).get(action.integration);
         const outsideSite = integration?.site && facts.machine && facts.machine.site !== integration.site;
         if (!integration || outsideSite) {
@@ -148,6 +153,22 @@ export class EventWriter {
       }
     }
     return planned;
+  }
+
+  /** An automation's setpoint write: requested (and audited) in the event's transaction, sent by the actuator after the commit. */
+  private async actuate(event: EventRow, automation: ParsedAutomation, action: Extract<AutomationAction, { type: "actuate" }>): Promise<void> {
+    if (event.machineId === null) return this.skipped(event, automation.id, `${action.key}: the event has no machine to write to`);
+    const requested = await requestSetpoint(this.tx, this.after, {
+      machineId: event.machineId,
+      point: action.point,
+      value: action.value,
+      reason: action.reason ?? `automation "${automation.name}" on ${event.kind}: ${event.message}`,
+      dryRun: false,
+      requester: { id: systemActor(`automation:${automation.id}`), kind: "automation" },
+      eventId: event.id,
+    });
+    if (!requested.ok) await this.skipped(event, automation.id, `${action.key}: ${requested.message}`);
+    else this.planned.set(`${automation.id}:${event.machineId}`, event.at.getTime());
   }
 
   private async inCooldown(automation: typeof automations.$inferSelect, event: EventRow): Promise<boolean> {

@@ -612,7 +612,7 @@ describe("parsePlantFile: automations", () => {
 
   it("accepts an action naming an integration the file does not declare (it may exist in the database)", () => {
     const text = machineWithRules([], ["automations:", "  - { name: a, trigger: alarm.raised, actions: [{ type: close_task, key: c, integration: jira }] }"]);
-    expect(plantOf(text).automations?.[0]?.actions[0]?.integration).toBe("jira");
+    expect(plantOf(text).automations?.[0]?.actions[0]).toMatchObject({ integration: "jira" });
   });
 
   const automation = (...lines: string[]) => machineWithRules([], [...board, "automations:", "  - name: a", ...lines]);
@@ -625,7 +625,7 @@ describe("parsePlantFile: automations", () => {
     [
       "an unknown action type",
       automation("    trigger: alarm.raised", "    actions:", "      - { type: send_fax, key: c, integration: board }"),
-      { line: 20, path: "automations[0].actions[0].type", message: "Invalid discriminator value. Expected 'create_task' | 'notify' | 'close_task' | 'comment_task'" },
+      { line: 20, path: "automations[0].actions[0].type", message: "Invalid discriminator value. Expected 'create_task' | 'notify' | 'close_task' | 'comment_task' | 'actuate'" },
     ],
     [
       "a create_task without a title",
@@ -731,7 +731,7 @@ describe("the demo plant", () => {
 
   it("seeds the board and automations that name only it, so it applies to an empty database", () => {
     expect(plant?.integrations).toEqual([{ name: "board", kind: "builtin", site: null, config: {} }]);
-    expect(plant?.automations?.map((a) => [a.name, a.trigger, a.actions.map((x) => `${x.type}@${x.integration}`)])).toEqual([
+    expect(plant?.automations?.map((a) => [a.name, a.trigger, a.actions.map((x) => `${x.type}@${"integration" in x ? x.integration : "-"}`)])).toEqual([
       ["batch quality check", "batch.completed", ["create_task@board"]],
       ["maintenance ticket", "alarm.raised", ["create_task@board"]],
       ["maintenance ticket closed", "alarm.cleared", ["close_task@board"]],
