@@ -13,6 +13,7 @@ import type { Config, Role } from "./config.js";
 import { openDatabase, type Database } from "./db/database.js";
 import { startEmbeddedBroker, type EmbeddedBroker } from "./demo/embedded-broker.js";
 import { demoSimulatedMachines, startSimulator, type Simulator } from "./demo/simulator.js";
+import { startSparkplugDemo } from "./demo/sparkplug-demo.js";
 import type { HealthCheck, HealthReport, HttpServer } from "./http/server.js";
 import { IngestService } from "./ingest/ingest.service.js";
 import { MqttSource } from "./ingest/mqtt.source.js";
@@ -128,6 +129,7 @@ export async function startHub({ config, roles, log }: StartHubOptions): Promise
       parts.actuator.start();
       if (config.simulator) {
         parts.simulator = await startSimulator({ mqttUrl, machines: demoSimulatedMachines(), log });
+        parts.sparkplugDemo = await startSparkplugDemo({ mqttUrl, log });
       }
     }
 
@@ -175,6 +177,7 @@ interface Parts {
   ingest?: IngestService;
   stopAssetListener?: () => Promise<void>;
   simulator?: Simulator;
+  sparkplugDemo?: Simulator;
   http?: HttpServer;
   rules?: RuleRunner;
   connectivity?: ConnectivityRecorder;
@@ -249,6 +252,7 @@ function stopOnce(parts: Parts, log: Logger): () => Promise<void> {
     (stopping ??= (async () => {
       log.info("hub stopping");
       await step("simulator", () => parts.simulator?.stop());
+      await step("sparkplug demo", () => parts.sparkplugDemo?.stop());
       await step("actuator", () => parts.actuator?.stop());
       await step("asset listener", () => parts.stopAssetListener?.());
       await step("sources", () => parts.ingest?.stop());

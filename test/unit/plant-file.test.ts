@@ -700,7 +700,7 @@ describe("the demo plant", () => {
   });
 
   it("gives every machine the overheating, bearing-wear, at-capacity and batch rules, and one point a stale rule", () => {
-    expect(machines).toHaveLength(6);
+    expect(machines).toHaveLength(7);
     for (const machine of machines) {
       expect(machine.rules?.map((r) => r.name)).toEqual(expect.arrayContaining(["overheating", "bearing-wear", "at-capacity", "batch"]));
     }
