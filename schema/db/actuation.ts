@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { bigint, bigserial, boolean, check, doublePrecision, index, integer, pgTable, text, timestamp } from "drizzle-orm/pg-core";
+import { bigint, bigserial, boolean, check, doublePrecision, index, integer, jsonb, pgTable, serial, text, timestamp, unique } from "drizzle-orm/pg-core";
 import { dataPoints, machines } from "./assets.js";
 import { events } from "./events.js";
 
@@ -40,12 +40,41 @@ export const actuationLimits = pgTable(
   ],
 );
 
+/**
+ * Where a machine method is called: `{ topic }` (plain MQTT), `{ group, node, device?, metric }`
+ * (Sparkplug: the metric is set true) or, for OPC UA, `{ objectId, methodId }`. Validated by
+ * src/actuation/actuation.rules.ts.
+ */
+export type MethodAddress = Record<string, string>;
+
+/** A command a machine offers (reset a counter, start, stop): declared under the machine's `methods:`. */
+export const machineMethods = pgTable(
+  "machine_method",
+  {
+    id: serial("id").primaryKey(),
+    machineId: integer("machine_id")
+      .notNull()
+      .references(() => machines.id, { onDelete: "cascade" }),
+    name: text("name").notNull(),
+    transport: text("transport", { enum: commandTransports }).notNull(),
+    address: jsonb("address").$type<MethodAddress>().notNull(),
+    minIntervalMs: integer("min_interval_ms"),
+    critical: boolean("critical").notNull().default(false),
+    allowAutomation: boolean("allow_automation").notNull().default(false),
+    updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    unique("machine_method_machine_name").on(t.machineId, t.name),
+    check("machine_method_transport", sql`${t.transport} in ('mqtt', 'sparkplug', 'opcua')`),
+  ],
+);
+
 export const actuationStatuses = ["pending_approval", "approved", "refused", "dry_run", "sent", "confirmed", "mismatch", "failed"] as const;
 export type ActuationStatus = (typeof actuationStatuses)[number];
 
 /**
- * One attempt to write a setpoint, from request to result. Its audit rows (actuation.*) tell the
- * same story step by step, with the values before and after.
+ * One attempt to write a setpoint or call a machine method, from request to result. Its audit
+ * rows (actuation.*) tell the same story step by step, with the values before and after.
  */
 export const actuationRequests = pgTable(
   "actuation_request",
@@ -54,10 +83,12 @@ export const actuationRequests = pgTable(
     machineId: integer("machine_id")
       .notNull()
       .references(() => machines.id, { onDelete: "cascade" }),
-    dataPointId: integer("data_point_id")
-      .notNull()
-      .references(() => dataPoints.id, { onDelete: "cascade" }),
-    value: doublePrecision("value").notNull(),
+    /** A setpoint write: the point and its value. */
+    dataPointId: integer("data_point_id").references(() => dataPoints.id, { onDelete: "cascade" }),
+    value: doublePrecision("value"),
+    /** A method call: the method and its arguments. */
+    methodId: integer("method_id").references(() => machineMethods.id, { onDelete: "cascade" }),
+    arguments: jsonb("arguments").$type<Record<string, unknown>>(),
     dryRun: boolean("dry_run").notNull().default(false),
     status: text("status", { enum: actuationStatuses }).notNull(),
     /** "user:<sub>", "key:<id>" or "system:automation:<id>". */
@@ -79,6 +110,8 @@ export const actuationRequests = pgTable(
   (t) => [
     index("actuation_request_point_sent").on(t.dataPointId, t.sentAt),
     index("actuation_request_status").on(t.status, t.id),
+    check("actuation_request_target", sql`(${t.dataPointId} is null) <> (${t.methodId} is null) and (${t.dataPointId} is null) = (${t.value} is null)`),
+    index("actuation_request_method_sent").on(t.methodId, t.sentAt),
     check(
       "actuation_request_status",
       sql`${t.status} in ('pending_approval', 'approved', 'refused', 'dry_run', 'sent', 'confirmed', 'mismatch', 'failed')`,

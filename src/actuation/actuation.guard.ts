@@ -1,11 +1,13 @@
 import type { DataType } from "../../schema/db/assets.js";
 
 /**
- * Whether a setpoint write may go out: pure, no I/O, no clock of its own. People and automations
- * pass through the same checks; only how the right is established differs (role or point flag).
+ * Whether a setpoint write or a method call may go out: pure, no I/O, no clock of its own. People
+ * and automations pass through the same checks; only how the right is established differs (a
+ * role's permission, or the target's allowAutomation).
  */
 
 export interface ActuationLimits {
+  /** Value limits: setpoint writes only (null for method calls). */
   min: number | null;
   max: number | null;
   maxStep: number | null;
@@ -14,14 +16,12 @@ export interface ActuationLimits {
 }
 
 export interface GuardInput {
-  /** Who asks, and whether they hold the right to write (a role's permission, or the point's allowAutomation). */
+  /** Who asks, and whether they hold the right. */
   requester: { id: string; mayActuate: boolean };
   limits: ActuationLimits;
-  dataType: DataType;
-  value: number;
-  /** The point's latest value; the maximum step is measured from it. */
-  current: number | undefined;
-  /** When the last write to this point was sent (epoch ms). */
+  /** A setpoint write: the value, the point's type, and its latest value (the maximum step is measured from it). */
+  write?: { value: number; dataType: DataType; current: number | undefined };
+  /** When the last write or call to this target was sent (epoch ms). */
   lastSentAt: number | undefined;
   now: number;
   dryRun: boolean;
@@ -36,20 +36,19 @@ export type GuardDecision =
   | { outcome: "approved" };
 
 export function decideActuation(input: GuardInput): GuardDecision {
-  if (!input.requester.mayActuate) return { outcome: "refused", reasons: [`${input.requester.id} may not write this point`] };
+  if (!input.requester.mayActuate) return { outcome: "refused", reasons: [`${input.requester.id} may not act on this target`] };
   if (input.approver !== undefined && input.approver === input.requester.id) {
-    return { outcome: "refused", reasons: ["a critical write needs the approval of a second person, not of its requester"] };
+    return { outcome: "refused", reasons: ["a critical action needs the approval of a second person, not of its requester"] };
   }
-  const reasons = limitViolations(input);
+  const reasons = [...(input.write ? valueViolations(input.write, input.limits) : []), ...intervalViolations(input)];
   if (reasons.length > 0) return { outcome: "refused", reasons };
   if (input.dryRun) return { outcome: "dry_run" };
   if (input.limits.critical && input.approver === undefined) return { outcome: "pending_approval" };
   return { outcome: "approved" };
 }
 
-/** Every limit the write would break, each said in words. */
-export function limitViolations(input: Omit<GuardInput, "requester" | "dryRun" | "approver">): string[] {
-  const { limits, value, current, dataType } = input;
+/** Every value limit the write would break, each said in words. */
+function valueViolations({ value, dataType, current }: NonNullable<GuardInput["write"]>, limits: ActuationLimits): string[] {
   const reasons: string[] = [];
   if (!Number.isFinite(value)) reasons.push("the value must be a finite number");
   else if (dataType === "integer" && !Number.isSafeInteger(value)) reasons.push(`the point takes integers, got ${value}`);
@@ -62,11 +61,13 @@ export function limitViolations(input: Omit<GuardInput, "requester" | "dryRun" |
       reasons.push(`a step of ${round(Math.abs(value - current))} from ${current} exceeds the maximum step ${limits.maxStep}`);
     }
   }
-  if (limits.minIntervalMs !== null && input.lastSentAt !== undefined) {
-    const waitMs = input.lastSentAt + limits.minIntervalMs - input.now;
-    if (waitMs > 0) reasons.push(`the last write was sent ${round((input.now - input.lastSentAt) / 1000)} s ago; wait ${round(waitMs / 1000)} s more`);
-  }
   return reasons;
+}
+
+function intervalViolations({ limits, lastSentAt, now }: GuardInput): string[] {
+  if (limits.minIntervalMs === null || lastSentAt === undefined) return [];
+  const waitMs = lastSentAt + limits.minIntervalMs - now;
+  return waitMs > 0 ? [`the last one was sent ${round((now - lastSentAt) / 1000)} s ago; wait ${round(waitMs / 1000)} s more`] : [];
 }
 
 const round = (n: number) => Math.round(n * 1000) / 1000;

@@ -1,34 +1,50 @@
 import { and, desc, eq, isNotNull, max } from "drizzle-orm";
-import { actuationLimits, actuationRequests, type ActuationStatus } from "../../schema/db/actuation.js";
+import { actuationLimits, actuationRequests, machineMethods, type ActuationStatus } from "../../schema/db/actuation.js";
 import { dataPoints } from "../../schema/db/assets.js";
 import { telemetry } from "../../schema/db/telemetry.js";
 import { recordAudit, type AuditAction } from "../audit/audit.js";
 import type { Tx } from "../db/database.js";
 import type { AfterCommit } from "../events/after-commit.js";
-import { decideActuation, type GuardDecision } from "./actuation.guard.js";
+import { decideActuation, type ActuationLimits, type GuardDecision, type GuardInput } from "./actuation.guard.js";
 
 /**
- * Setpoint requests, approvals and rejections: each checked by the guard and written with its
- * audit rows inside the caller's transaction. Sending is the Actuator's job, after the commit.
- * The point's limits row is locked while a request is checked, so two writes cannot both slip
- * through one minimum interval.
+ * Setpoint writes and method calls: requested, approved or rejected, each checked by the guard
+ * and written with its audit rows inside the caller's transaction. Sending is the Actuator's job,
+ * after the commit. The target's row (limits or method) is locked while a request is checked, so
+ * two requests cannot both slip through one minimum interval.
  */
 
 export type ActuationRow = typeof actuationRequests.$inferSelect;
 
-export interface SetpointRequest {
+interface RequestBase {
   machineId: number;
-  point: string;
-  value: number;
   reason: string;
   dryRun: boolean;
-  /** People hold the right through their role; an automation only where the point allows automations. */
+  /** People hold the right through their role; an automation only where the target allows automations. */
   requester: { id: string; kind: "person" | "automation" };
   eventId?: number;
   requestId?: string;
 }
+export interface SetpointRequest extends RequestBase {
+  point: string;
+  value: number;
+}
+export interface MethodCallRequest extends RequestBase {
+  method: string;
+  arguments: Record<string, unknown>;
+}
 
 export type ActuationResult = { ok: true; row: ActuationRow } | { ok: false; field: string; message: string };
+
+/** A point or method as the guard sees it; `limits` undefined: it cannot be acted on. */
+interface Target {
+  columns: Pick<typeof actuationRequests.$inferInsert, "dataPointId" | "value" | "methodId" | "arguments">;
+  /** What the audit rows say the request is about, and the value before (setpoints). */
+  described: Record<string, unknown>;
+  limits: (ActuationLimits & { allowAutomation: boolean }) | undefined;
+  notActionable: string;
+  write?: GuardInput["write"];
+}
 
 const statusOf: Record<GuardDecision["outcome"], ActuationStatus> = {
   refused: "refused",
@@ -38,42 +54,54 @@ const statusOf: Record<GuardDecision["outcome"], ActuationStatus> = {
 };
 
 export async function requestSetpoint(tx: Tx, after: AfterCommit, request: SetpointRequest, now = Date.now()): Promise<ActuationResult> {
-  const reason = request.reason.trim();
-  if (reason === "") return { ok: false, field: "reason", message: "say why the value is written" };
   const [point] = await tx.select().from(dataPoints).where(and(eq(dataPoints.machineId, request.machineId), eq(dataPoints.name, request.point)));
   if (!point) return { ok: false, field: "point", message: `the machine has no data point "${request.point}"` };
-  const [limits] = await tx.select().from(actuationLimits).where(eq(actuationLimits.dataPointId, point.id)).for("update");
-  const current = await currentValue(tx, point.id);
-  const decision: GuardDecision = limits
+  return record(tx, after, request, await pointTarget(tx, point, request.value), now);
+}
+
+export async function requestMethodCall(tx: Tx, after: AfterCommit, request: MethodCallRequest, now = Date.now()): Promise<ActuationResult> {
+  const [method] = await tx.select().from(machineMethods).where(and(eq(machineMethods.machineId, request.machineId), eq(machineMethods.name, request.method))).for("update");
+  if (!method) return { ok: false, field: "method", message: `the machine offers no method "${request.method}"` };
+  if (method.transport === "sparkplug" && Object.keys(request.arguments).length > 0) {
+    return { ok: false, field: "arguments", message: "a Sparkplug method takes no arguments: its command metric is set true" };
+  }
+  return record(tx, after, request, methodTarget(method, request.arguments), now);
+}
+
+async function record(tx: Tx, after: AfterCommit, request: RequestBase, target: Target, now: number): Promise<ActuationResult> {
+  const reason = request.reason.trim();
+  if (reason === "") return { ok: false, field: "reason", message: "say why" };
+  const decision: GuardDecision = target.limits
     ? decideActuation({
-        requester: { id: request.requester.id, mayActuate: request.requester.kind === "person" || limits.allowAutomation },
-        limits,
-        dataType: point.dataType,
-        value: request.value,
-        current,
-        lastSentAt: await lastSentAt(tx, point.id),
+        requester: { id: request.requester.id, mayActuate: request.requester.kind === "person" || target.limits.allowAutomation },
+        limits: target.limits,
+        write: target.write,
+        lastSentAt: await lastSentAt(tx, target),
         now,
         dryRun: request.dryRun,
       })
-    : { outcome: "refused", reasons: [`"${point.name}" is not writable: it declares no actuation limits`] };
+    : { outcome: "refused", reasons: [target.notActionable] };
   const [row] = await tx
     .insert(actuationRequests)
     .values({
       machineId: request.machineId,
-      dataPointId: point.id,
-      value: request.value,
+      ...target.columns,
       dryRun: request.dryRun,
       status: statusOf[decision.outcome],
       requestedBy: request.requester.id,
       reason,
       eventId: request.eventId ?? null,
-      beforeValue: current ?? null,
+      beforeValue: target.write?.current ?? null,
       detail: decision.outcome === "refused" ? decision.reasons.join("; ") : null,
       ...(decision.outcome === "refused" || decision.outcome === "dry_run" ? { finishedAt: new Date(now) } : {}),
     })
     .returning();
   const audit = { actor: request.requester.id, entityType: "actuation_request", entityId: row!.id, requestId: request.requestId ?? null };
-  const values = { oldValue: { point: point.name, value: current ?? null }, newValue: { point: point.name, value: request.value, dryRun: request.dryRun } };
+  const args = target.columns.arguments ? { arguments: target.columns.arguments } : {};
+  const values = {
+    oldValue: { ...target.described, value: target.write?.current ?? null },
+    newValue: { ...target.described, value: target.write?.value ?? null, ...args, dryRun: request.dryRun },
+  };
   await recordAudit(
     tx,
     { ...audit, ...values, action: "actuation.requested", reason },
@@ -83,28 +111,16 @@ export async function requestSetpoint(tx: Tx, after: AfterCommit, request: Setpo
   return { ok: true, row: row! };
 }
 
-/** A second person approves a pending write; the limits are checked again against the present. */
+/** A second person approves a pending request; its limits are checked again against the present. */
 export async function approveActuation(tx: Tx, after: AfterCommit, id: number, approver: { id: string; requestId?: string }, now = Date.now()): Promise<ActuationResult> {
   const pending = await lockPending(tx, id);
   if (!pending.ok) return pending;
   const { row } = pending;
-  const [point] = await tx.select().from(dataPoints).where(eq(dataPoints.id, row.dataPointId));
-  const [limits] = await tx.select().from(actuationLimits).where(eq(actuationLimits.dataPointId, row.dataPointId)).for("update");
-  const current = await currentValue(tx, row.dataPointId);
-  const decision: GuardDecision = limits
-    ? decideActuation({
-        requester: { id: row.requestedBy, mayActuate: true },
-        approver: approver.id,
-        limits,
-        dataType: point!.dataType,
-        value: row.value,
-        current,
-        lastSentAt: await lastSentAt(tx, row.dataPointId),
-        now,
-        dryRun: false,
-      })
-    : { outcome: "refused", reasons: ["the point is no longer writable"] };
-  const audit = { actor: approver.id, entityType: "actuation_request", entityId: id, requestId: approver.requestId ?? null, oldValue: { value: current ?? null }, newValue: { value: row.value } };
+  const target = await targetOf(tx, row);
+  const decision: GuardDecision = target.limits
+    ? decideActuation({ requester: { id: row.requestedBy, mayActuate: true }, approver: approver.id, limits: target.limits, write: target.write, lastSentAt: await lastSentAt(tx, target), now, dryRun: false })
+    : { outcome: "refused", reasons: [target.notActionable] };
+  const audit = { actor: approver.id, entityType: "actuation_request", entityId: id, requestId: approver.requestId ?? null, oldValue: { value: target.write?.current ?? null }, newValue: { value: row.value } };
   if (decision.outcome === "refused" && approver.id === row.requestedBy) {
     // The request stays pending for someone else; the attempt is on the record.
     await recordAudit(tx, { ...audit, action: "actuation.refused", reason: decision.reasons.join("; ") });
@@ -117,7 +133,7 @@ export async function approveActuation(tx: Tx, after: AfterCommit, id: number, a
       status: approved ? "approved" : "refused",
       decidedBy: approver.id,
       decidedAt: new Date(now),
-      beforeValue: current ?? null,
+      beforeValue: target.write?.current ?? null,
       detail: decision.outcome === "refused" ? decision.reasons.join("; ") : null,
       ...(approved ? {} : { finishedAt: new Date(now) }),
     })
@@ -129,7 +145,7 @@ export async function approveActuation(tx: Tx, after: AfterCommit, id: number, a
 }
 
 export async function rejectActuation(tx: Tx, after: AfterCommit, id: number, approver: { id: string; requestId?: string }, reason: string, now = Date.now()): Promise<ActuationResult> {
-  if (reason.trim() === "") return { ok: false, field: "reason", message: "say why the write is rejected" };
+  if (reason.trim() === "") return { ok: false, field: "reason", message: "say why it is rejected" };
   const pending = await lockPending(tx, id);
   if (!pending.ok) return pending;
   const [updated] = await tx
@@ -142,10 +158,39 @@ export async function rejectActuation(tx: Tx, after: AfterCommit, id: number, ap
   return { ok: true, row: updated! };
 }
 
+async function pointTarget(tx: Tx, point: typeof dataPoints.$inferSelect, value: number): Promise<Target> {
+  const [limits] = await tx.select().from(actuationLimits).where(eq(actuationLimits.dataPointId, point.id)).for("update");
+  return {
+    columns: { dataPointId: point.id, value },
+    described: { point: point.name },
+    limits,
+    notActionable: `"${point.name}" is not writable: it declares no actuation limits`,
+    write: { value, dataType: point.dataType, current: await currentValue(tx, point.id) },
+  };
+}
+
+function methodTarget(method: typeof machineMethods.$inferSelect, args: Record<string, unknown>): Target {
+  return {
+    columns: { methodId: method.id, arguments: args },
+    described: { method: method.name },
+    limits: { min: null, max: null, maxStep: null, minIntervalMs: method.minIntervalMs, critical: method.critical, allowAutomation: method.allowAutomation },
+    notActionable: "",
+  };
+}
+
+async function targetOf(tx: Tx, row: ActuationRow): Promise<Target> {
+  if (row.methodId !== null) {
+    const [method] = await tx.select().from(machineMethods).where(eq(machineMethods.id, row.methodId)).for("update");
+    return methodTarget(method!, row.arguments ?? {});
+  }
+  const [point] = await tx.select().from(dataPoints).where(eq(dataPoints.id, row.dataPointId!));
+  return pointTarget(tx, point!, row.value!);
+}
+
 async function lockPending(tx: Tx, id: number): Promise<{ ok: true; row: ActuationRow } | { ok: false; field: string; message: string }> {
   const [row] = await tx.select().from(actuationRequests).where(eq(actuationRequests.id, id)).for("update");
-  if (!row) return { ok: false, field: "id", message: "no setpoint write has this id" };
-  if (row.status !== "pending_approval") return { ok: false, field: "id", message: `the write is ${row.status.replace("_", " ")}, not awaiting approval` };
+  if (!row) return { ok: false, field: "id", message: "no setpoint write or method call has this id" };
+  if (row.status !== "pending_approval") return { ok: false, field: "id", message: `it is ${row.status.replace("_", " ")}, not awaiting approval` };
   return { ok: true, row };
 }
 
@@ -158,10 +203,11 @@ async function currentValue(tx: Tx, dataPointId: number): Promise<number | undef
   return latest?.value;
 }
 
-async function lastSentAt(tx: Tx, dataPointId: number): Promise<number | undefined> {
+async function lastSentAt(tx: Tx, target: Target): Promise<number | undefined> {
+  const { dataPointId, methodId } = target.columns;
   const [row] = await tx
     .select({ at: max(actuationRequests.sentAt) })
     .from(actuationRequests)
-    .where(and(eq(actuationRequests.dataPointId, dataPointId), isNotNull(actuationRequests.sentAt)));
+    .where(and(dataPointId ? eq(actuationRequests.dataPointId, dataPointId) : eq(actuationRequests.methodId, methodId!), isNotNull(actuationRequests.sentAt)));
   return row?.at ? new Date(row.at).getTime() : undefined;
 }

@@ -1,12 +1,12 @@
 import { and, eq, lt, sql } from "drizzle-orm";
-import { actuationLimits, actuationRequests, type ActuationStatus, type CommandTransport } from "../../schema/db/actuation.js";
+import { actuationLimits, actuationRequests, machineMethods, type ActuationStatus, type CommandTransport } from "../../schema/db/actuation.js";
 import { dataPoints } from "../../schema/db/assets.js";
 import { recordAudit, systemActor } from "../audit/audit.js";
 import type { Database } from "../db/database.js";
 import type { Logger } from "../log/logger.js";
 import type { HubPubSub } from "../pubsub/pubsub.js";
 import type { ActuationRow } from "./actuation.service.js";
-import { withinTolerance, type CommandChannels, type CommandTarget } from "./command-channel.js";
+import { withinTolerance, type CommandChannel, type CommandChannels, type CommandTarget } from "./command-channel.js";
 
 export interface ActuatorOptions {
   database: Database;
@@ -70,16 +70,33 @@ export class Actuator {
     });
     if (!claimed) return;
     try {
-      const { target, transport, tolerance } = await this.targetOf(claimed);
-      const channel = this.options.channels.get(transport);
-      if (!channel) throw new Error(`no ${transport} command channel in this process`);
-      const { readBack } = await channel.write(target, claimed.value, { timeoutMs: this.options.readBackTimeoutMs, tolerance });
-      if (readBack === undefined) await this.finish(claimed, "failed", undefined, `no value reported within ${this.options.readBackTimeoutMs / 1000} s`);
-      else if (withinTolerance(readBack, claimed.value, tolerance)) await this.finish(claimed, "confirmed", readBack, null);
-      else await this.finish(claimed, "mismatch", readBack, `wrote ${claimed.value}, the machine reports ${readBack}`);
+      if (claimed.methodId !== null) await this.call(claimed, claimed.methodId);
+      else await this.write(claimed, claimed.dataPointId!, claimed.value!);
     } catch (error) {
       await this.finish(claimed, "failed", undefined, `not sent: ${(error as Error).message}`);
     }
+  }
+
+  private async write(row: ActuationRow, dataPointId: number, value: number): Promise<void> {
+    const { target, transport, tolerance } = await this.pointTarget(row, dataPointId);
+    const { readBack } = await this.channel(transport).write(target, value, { timeoutMs: this.options.readBackTimeoutMs, tolerance });
+    if (readBack === undefined) await this.finish(row, "failed", undefined, `no value reported within ${this.options.readBackTimeoutMs / 1000} s`);
+    else if (withinTolerance(readBack, value, tolerance)) await this.finish(row, "confirmed", readBack, null);
+    else await this.finish(row, "mismatch", readBack, `wrote ${value}, the machine reports ${readBack}`);
+  }
+
+  /** A method call ends SENT where the transport only delivers, CONFIRMED where it answers. */
+  private async call(row: ActuationRow, methodId: number): Promise<void> {
+    const [method] = await this.options.database.db.select().from(machineMethods).where(eq(machineMethods.id, methodId));
+    if (!method) throw new Error("the method no longer exists");
+    const { confirmed, result } = await this.channel(method.transport).call({ actuationId: row.id, method: method.name, address: method.address }, row.arguments ?? {});
+    await this.finish(row, confirmed ? "confirmed" : "sent", undefined, result === undefined ? null : JSON.stringify(result));
+  }
+
+  private channel(transport: CommandTransport): CommandChannel {
+    const channel = this.options.channels.get(transport);
+    if (!channel) throw new Error(`no ${transport} command channel in this process`);
+    return channel;
   }
 
   /** Sends what the pubsub did not announce here; fails what waited past the stale limit. */
@@ -101,12 +118,12 @@ export class Actuator {
     for (const { id } of waiting) await this.execute(id);
   }
 
-  private async targetOf(row: ActuationRow): Promise<{ target: CommandTarget; transport: CommandTransport; tolerance: number }> {
+  private async pointTarget(row: ActuationRow, dataPointId: number): Promise<{ target: CommandTarget; transport: CommandTransport; tolerance: number }> {
     const [found] = await this.options.database.db
       .select({ point: dataPoints, limits: actuationLimits })
       .from(dataPoints)
       .innerJoin(actuationLimits, eq(actuationLimits.dataPointId, dataPoints.id))
-      .where(eq(dataPoints.id, row.dataPointId));
+      .where(eq(dataPoints.id, dataPointId));
     if (!found) throw new Error("the point is no longer writable");
     const { point, limits } = found;
     const target: CommandTarget = {
@@ -121,13 +138,15 @@ export class Actuator {
     return { target, transport: limits.transport, tolerance: limits.tolerance };
   }
 
-  private async finish(row: ActuationRow, status: Extract<ActuationStatus, "confirmed" | "mismatch" | "failed">, readBack: number | undefined, detail: string | null): Promise<void> {
+  private async finish(row: ActuationRow, status: Extract<ActuationStatus, "sent" | "confirmed" | "mismatch" | "failed">, readBack: number | undefined, detail: string | null): Promise<void> {
     const updated = await this.options.database.db.transaction(async (tx) => {
       const [done] = await tx
         .update(actuationRequests)
         .set({ status, afterValue: readBack ?? null, detail, finishedAt: sql`now()` })
         .where(eq(actuationRequests.id, row.id))
         .returning();
+      // A call that ends as delivered has its actuation.sent row from the claim already.
+      if (status === "sent") return done!;
       await recordAudit(tx, {
         actor,
         action: `actuation.${status}`,
@@ -139,7 +158,7 @@ export class Actuator {
       });
       return done!;
     });
-    if (status !== "confirmed") this.options.log.warn({ actuationId: row.id, status, detail }, "setpoint write not confirmed");
+    if (status === "mismatch" || status === "failed") this.options.log.warn({ actuationId: row.id, status, detail }, "actuation not confirmed");
     this.announce(updated);
   }
 

@@ -1,4 +1,4 @@
-import type { CommandTransport } from "../../schema/db/actuation.js";
+import type { CommandTransport, MethodAddress } from "../../schema/db/actuation.js";
 import type { DataType } from "../../schema/db/assets.js";
 
 /** Where one write goes: the point, and its address on each transport it has one for. */
@@ -20,14 +20,23 @@ export interface WriteOptions {
   tolerance: number;
 }
 
+/** A machine method's address, as machine_method.address stores it for the transport. */
+export interface MethodTarget {
+  actuationId: number;
+  method: string;
+  address: MethodAddress;
+}
+
 /**
  * One way of commanding machines. `write` sends the value and reads back what the machine then
  * holds (the value it reported, or the node read), or undefined when nothing came within the
- * timeout. It throws when the command could not be sent at all.
+ * timeout. `call` calls a method: `confirmed` when the transport answers with a result (OPC UA),
+ * false when it only delivers (MQTT, Sparkplug). Both throw when the command could not be sent.
  */
 export interface CommandChannel {
   readonly transport: CommandTransport;
   write(target: CommandTarget, value: number, options: WriteOptions): Promise<{ readBack: number | undefined }>;
+  call(target: MethodTarget, args: Record<string, unknown>): Promise<{ confirmed: boolean; result?: unknown }>;
 }
 
 /** The channels a process has, by transport: an OPC UA channel joins as one more entry. */

@@ -5,7 +5,8 @@ export type PublishCommand = (topic: string, payload: Buffer) => Promise<void>;
 
 /**
  * Plain MQTT: `{"value": <number or boolean>, "actuationId": <id>, "ts": <ISO>}` on the point's
- * command topic (QoS 1); confirmed by the value the machine then reports on the point's binding.
+ * command topic (QoS 1), confirmed by the value the machine then reports on the point's binding;
+ * `{"method": ..., "arguments": {...}, "actuationId": ..., "ts": ...}` on a method's topic.
  */
 export function mqttCommandChannel(publish: PublishCommand, reported: ReportedValues): CommandChannel {
   return {
@@ -16,6 +17,12 @@ export function mqttCommandChannel(publish: PublishCommand, reported: ReportedVa
       const sent = target.dataType === "boolean" ? value === 1 : value;
       await publish(target.commandTopic, Buffer.from(JSON.stringify({ value: sent, actuationId: target.actuationId, ts: new Date().toISOString() })));
       return { readBack: await readBack };
+    },
+    async call(target, args) {
+      const topic = target.address.topic;
+      if (!topic) throw new Error("the method has no MQTT topic");
+      await publish(topic, Buffer.from(JSON.stringify({ method: target.method, arguments: args, actuationId: target.actuationId, ts: new Date().toISOString() })));
+      return { confirmed: false };
     },
   };
 }

@@ -13,7 +13,8 @@ const fallbackType: Record<DataType, TypeStr> = { float: "Double", integer: "Int
 
 /**
  * Sparkplug B: DCMD to the point's device (NCMD for a metric of the edge node itself) with the
- * metric by name, typed as its birth declared it; confirmed by the next DDATA/NDATA value.
+ * metric by name, typed as its birth declared it; confirmed by the next DDATA/NDATA value. A
+ * method is a Boolean command metric set true (as Sparkplug's own `Node Control/Reboot`).
  */
 export function sparkplugCommandChannel(publish: PublishCommand, reported: ReportedValues, birthType: BirthType): CommandChannel {
   return {
@@ -23,10 +24,18 @@ export function sparkplugCommandChannel(publish: PublishCommand, reported: Repor
       if (!address) throw new Error("the point has no Sparkplug binding");
       const { group, node, device, metric } = address;
       const type = (birthType(group, node, device, metric) ?? fallbackType[target.dataType]) as TypeStr;
-      const topic = sparkplugTopic({ group, node, ...(device === undefined ? { type: "NCMD" } : { type: "DCMD", device }) });
       const readBack = reported.next(target.dataPointId, (v) => withinTolerance(v, value, tolerance), timeoutMs);
-      await publish(topic, encodeSparkplug({ timestamp: Date.now(), metrics: [{ name: metric, type, value: type === "Boolean" ? value === 1 : value }] }));
+      await publish(commandTopic(group, node, device), encodeSparkplug({ timestamp: Date.now(), metrics: [{ name: metric, type, value: type === "Boolean" ? value === 1 : value }] }));
       return { readBack: await readBack };
+    },
+    async call(target) {
+      const { group, node, device, metric } = target.address;
+      if (!group || !node || !metric) throw new Error("the method has no Sparkplug address");
+      await publish(commandTopic(group, node, device), encodeSparkplug({ timestamp: Date.now(), metrics: [{ name: metric, type: "Boolean", value: true }] }));
+      return { confirmed: false };
     },
   };
 }
+
+const commandTopic = (group: string, node: string, device: string | undefined) =>
+  sparkplugTopic({ group, node, ...(device === undefined ? { type: "NCMD" } : { type: "DCMD", device }) });

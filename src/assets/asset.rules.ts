@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { dataTypes } from "../../schema/db/assets.js";
 import { actuationSpec } from "../actuation/actuation.rules.js";
+import { sparkplugId, sparkplugMetricName } from "../ingest/sparkplug/sparkplug.rules.js";
 import { isValidTopicFilter } from "../ingest/topic-filter.js";
 
 /**
@@ -34,9 +35,6 @@ function isKnownTimeZone(zone: string): boolean {
   }
 }
 
-/** A Sparkplug group, edge node or device id: no MQTT separators or wildcards. */
-export const sparkplugId = z.string().regex(/^[^/+#\s]{1,128}$/, { message: "expected 1-128 characters without '/', '+', '#' or spaces" });
-
 export const dataPointSpec = z
   .object({
     name: assetName,
@@ -49,8 +47,8 @@ export const dataPointSpec = z
     sparkplugGroup: sparkplugId.optional(),
     sparkplugNode: sparkplugId.optional(),
     sparkplugDevice: sparkplugId.optional(),
-    /** Metric names may contain '/' (folders); default: the point's name. */
-    sparkplugMetric: z.string().min(1).max(256).optional(),
+    /** Default: the point's name. */
+    sparkplugMetric: sparkplugMetricName.optional(),
     actuation: actuationSpec.optional(),
   })
   .refine((p) => p.normalMin === undefined || p.normalMax === undefined || p.normalMin <= p.normalMax, {

@@ -12,7 +12,7 @@ import {
   upsertParents,
   type Upserted,
 } from "./asset.service.js";
-import { saveActuationLimits } from "../actuation/actuation-limits.store.js";
+import { saveActuationLimits, saveMachineMethods } from "../actuation/actuation-targets.store.js";
 import { applyAutomations, applyIntegrations, applyRules, deleteRulesOfMachines, PlantReferenceError } from "./plant-apply.workflows.js";
 import { formatPlantFileError, parsePlantFile, type PlantFileError, type PlantSpec } from "./plant-file.js";
 
@@ -102,6 +102,7 @@ export async function applyPlant(database: Database, plant: PlantSpec, options: 
             }
             // Rules first: a rule moved off a data point the prune below deletes must not go with it.
             summary.deleted += await applyRules(tx, machine.id, spec.rules ?? [], options.prune === true, count);
+            summary.deleted += await saveMachineMethods(tx, machine.id, spec.methods ?? [], options.prune === true, count);
             if (options.prune) {
               summary.deleted += await deleteDataPoints(tx, await dataPointsNotIn(tx, machine.id, keptPoints));
             }

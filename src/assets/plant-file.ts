@@ -1,12 +1,14 @@
 import { isAlias, isMap, isNode, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from "yaml";
 import { z } from "zod";
 import { connectors } from "../../connectors/index.js";
+import { methodSpec, type MethodSpec } from "../actuation/actuation.rules.js";
 import type { Severity } from "../../schema/db/events.js";
 import { automationSpec, type ValidAutomation } from "../automations/automation.schema.js";
 import { integrationSpec } from "../integrations/integration.service.js";
 import { ruleSpec } from "../rules/rule.service.js";
 import { ruleParams, type RuleParams } from "../rules/rule.schema.js";
-import { assetName, dataPointSpec, sparkplugId, timezone, type DataPointSpec } from "./asset.rules.js";
+import { sparkplugId } from "../ingest/sparkplug/sparkplug.rules.js";
+import { assetName, dataPointSpec, timezone, type DataPointSpec } from "./asset.rules.js";
 
 /**
  * The declarative plant file: one enterprise's ISA-95 asset model in YAML. Pure: text in, either the
@@ -18,7 +20,7 @@ export interface PlantSpec { enterprise: string; sites: SiteSpec[]; integrations
 export interface SiteSpec { name: string; timezone: string; areas: AreaSpec[] }
 export interface AreaSpec { name: string; lines: LineSpec[] }
 export interface LineSpec { name: string; machines: MachineSpec[] }
-export interface MachineSpec { name: string; displayName?: string; dataPoints: DataPointSpec[]; rules?: RuleFileSpec[] }
+export interface MachineSpec { name: string; displayName?: string; dataPoints: DataPointSpec[]; rules?: RuleFileSpec[]; methods?: MethodSpec[] }
 /** A rule on one of its machine's data points; in the file its params sit flat beside the name. */
 export interface RuleFileSpec { name: string; point: string; severity: Severity; enabled: boolean; params: RuleParams }
 /** An integration without its secrets: those are set over GraphQL, never in a file. */
@@ -124,6 +126,7 @@ const machine = z.strictObject({
   displayName: z.string().min(1).max(128).optional(),
   dataPoints: list(plantDataPoint),
   rules: list(plantRule),
+  methods: list(methodSpec),
 });
 const line = z.strictObject({ name: assetName, machines: list(machine) });
 const area = z.strictObject({ name: assetName, lines: list(line) });
@@ -223,6 +226,7 @@ const children: Record<string, readonly { key: string; kind: string }[]> = {
   machine: [
     { key: "dataPoints", kind: "data point" },
     { key: "rules", kind: "rule" },
+    { key: "methods", kind: "method" },
   ],
 };
 

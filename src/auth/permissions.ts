@@ -38,11 +38,11 @@ export const permissionMatrix = {
   "task.read": everyone,
   /** Change the status of tasks on the built-in board. */
   "task.update": ["operator", "technician", "engineer", "admin"],
-  /** See setpoint writes, their approvals and results. */
+  /** See setpoint writes and method calls, their approvals and results. */
   "actuation.read": ["operator", "technician", "engineer", "auditor", "admin"],
-  /** Write setpoints within their limits (critical points then wait for an approval). */
+  /** Write setpoints within their limits and call machine methods (critical ones then wait for an approval). */
   "machine.actuate": ["operator", "technician", "engineer", "admin"],
-  /** Approve or reject someone else's write to a critical point. */
+  /** Approve or reject someone else's write or call on a critical target. */
   "actuation.approve": ["engineer", "admin"],
 } as const satisfies Record<string, readonly AccessRole[]>;
 

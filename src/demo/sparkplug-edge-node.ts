@@ -106,7 +106,9 @@ export class SparkplugEdgeNode {
     if (decoded.metrics.some((m) => m.name === REBIRTH_METRIC && m.value === true)) return this.birth();
     const written: Record<string, MetricValue> = {};
     for (const m of decoded.metrics) {
-      if (m.name === undefined || (typeof m.value !== "number" && typeof m.value !== "boolean")) continue;
+      // Commands to metrics it does not report (a method's trigger) are taken, not echoed.
+      if (m.name === undefined || !this.current(device).some((known) => known.name === m.name)) continue;
+      if (typeof m.value !== "number" && typeof m.value !== "boolean") continue;
       written[m.name] = this.options.onWrite ? this.options.onWrite(device, m.name, m.value) : m.value;
     }
     if (Object.keys(written).length > 0) await this.data(device, written);

@@ -1,11 +1,13 @@
 import { randomBytes } from "node:crypto";
 import mqtt, { type MqttClient } from "mqtt";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { applyPlantText } from "../../src/assets/plant-apply.js";
 import { SparkplugEdgeNode } from "../../src/demo/sparkplug-edge-node.js";
+import { createLogger } from "../../src/log/logger.js";
 import { globalId } from "../../src/graphql/relay/node.type.js";
 import { startFloorHub, type FloorHub } from "../support/floor-hub.js";
 import { eventually } from "../support/graphql.js";
-import { oneMachinePath, oneMachinePlant } from "../support/plant.js";
+import { oneMachinePath } from "../support/plant.js";
 import { TEST_MQTT_URL } from "../support/services.js";
 import { stringify } from "yaml";
 
@@ -19,15 +21,22 @@ const suffix = randomBytes(3).toString("hex");
 const enterprise = `act-${suffix}`;
 const group = `act-${suffix}`;
 const path = oneMachinePath(enterprise, "press-1");
-const plant = oneMachinePlant(enterprise, "press-1", [
-  { name: "speed", actuation: { transport: "mqtt", topic: `${path}/cmd/speed`, min: 0, max: 200, maxStep: 50, minIntervalSeconds: 3, tolerance: 0.01 } },
-  { name: "stuck", actuation: { transport: "mqtt", topic: `${path}/cmd/stuck`, max: 100 } },
-  { name: "pressure", sparkplug: { group, node: "edge-1", device: "plc", metric: "Setpoints/Pressure" }, actuation: { transport: "sparkplug", min: 0, max: 10, critical: true, allowAutomation: true } },
-  { name: "temperature", unit: "°C" },
-]).replace(
-  /machines:\n(\s+)- name: press-1\n/,
-  (match, indent: string) => `${match}${indent}  rules: [{ name: hot, point: temperature, kind: threshold, condition: above, limit: 80 }]\n`,
-) + stringify({
+const plant = stringify({
+  enterprise,
+  sites: [{ name: "site-1", areas: [{ name: "area-1", lines: [{ name: "line-1", machines: [{
+    name: "press-1",
+    dataPoints: [
+      { name: "speed", actuation: { transport: "mqtt", topic: `${path}/cmd/speed`, min: 0, max: 200, maxStep: 50, minIntervalSeconds: 3, tolerance: 0.01 } },
+      { name: "stuck", actuation: { transport: "mqtt", topic: `${path}/cmd/stuck`, max: 100 } },
+      { name: "pressure", sparkplug: { group, node: "edge-1", device: "plc", metric: "Setpoints/Pressure" }, actuation: { transport: "sparkplug", min: 0, max: 10, critical: true, allowAutomation: true } },
+      { name: "temperature", unit: "°C" },
+    ],
+    methods: [
+      { name: "reset-counter", transport: "mqtt", topic: `${path}/cmd/reset-counter`, minIntervalSeconds: 60 },
+      { name: "start", transport: "sparkplug", sparkplug: { group, node: "edge-1", device: "plc", metric: "Commands/Start" }, critical: true },
+    ],
+    rules: [{ name: "hot", point: "temperature", kind: "threshold", condition: "above", limit: 80 }],
+  }] }] }] }],
   automations: [
     {
       name: "relieve",
@@ -52,6 +61,7 @@ describe("guarded actuation", () => {
   let operator: Call;
   let engineer: Call;
   const commands: { topic: string; value: unknown }[] = [];
+  const methodCalls: { topic: string; body: Record<string, unknown> }[] = [];
   const write = (call: Call, input: Record<string, unknown>) => call(WRITE, { input: { machineId, reason: "test", ...input } });
   const finished = (call: Call, id: string) =>
     eventually(async () => {
@@ -71,7 +81,9 @@ describe("guarded actuation", () => {
     // The MQTT device: applies a command and reports the value on the point's topic; "stuck" stays 5 lower.
     device = await mqtt.connectAsync(TEST_MQTT_URL);
     device.on("message", (topic, payload) => {
-      const { value } = JSON.parse(payload.toString()) as { value: number };
+      const body = JSON.parse(payload.toString()) as { value: number; method?: string };
+      if (body.method !== undefined) return void methodCalls.push({ topic, body });
+      const { value } = body;
       commands.push({ topic, value });
       const point = topic.split("/").at(-1)!;
       void device.publishAsync(`${path}/${point}`, JSON.stringify({ value: point === "stuck" ? value - 5 : value }), { qos: 1 });
@@ -89,6 +101,11 @@ describe("guarded actuation", () => {
     await edge?.stop();
     await device?.endAsync();
     await floor?.stop();
+  });
+
+  it("re-applying the plant changes nothing: limits and methods compare equal as stored", async () => {
+    const summary = await applyPlantText(floor.testDb.database, plant, "plant.yaml", createLogger("silent"));
+    expect(summary).toMatchObject({ created: 0, updated: 0, deleted: 0 });
   });
 
   it("refuses roles without the right, writes within the limits, confirms by read-back and audits each step with before and after", async () => {
@@ -112,9 +129,9 @@ describe("guarded actuation", () => {
   it("refuses what breaks a limit, with every reason, audited and never sent; a dry run checks without sending", async () => {
     const sentBefore = commands.length;
     const tooSoon = (await write(operator, { point: "speed", value: 130 })).data!.writeSetpoint.actuation;
-    expect(tooSoon).toMatchObject({ status: "REFUSED", detail: expect.stringMatching(/^the last write was sent \d+(\.\d+)? s ago; wait/) });
+    expect(tooSoon).toMatchObject({ status: "REFUSED", detail: expect.stringMatching(/^the last one was sent \d+(\.\d+)? s ago; wait/) });
     const outOfRange = (await write(operator, { point: "speed", value: 260 })).data!.writeSetpoint.actuation;
-    expect(outOfRange.detail).toMatch(/^260 is above the maximum 200; a step of 140 from 120 exceeds the maximum step 50; the last write/);
+    expect(outOfRange.detail).toMatch(/^260 is above the maximum 200; a step of 140 from 120 exceeds the maximum step 50; the last one/);
     expect((await audit(outOfRange.id)).map((a) => [a.action, a.reason])).toEqual([
       ["actuation.requested", "test"],
       ["actuation.refused", outOfRange.detail],
@@ -139,7 +156,7 @@ describe("guarded actuation", () => {
     expect(status).toBe("PENDING_APPROVAL");
     const APPROVE = `mutation($id: ID!) { approveActuation(id: $id) { actuation { status decidedBy } errors { field message } } }`;
     expect((await engineer(APPROVE, { id })).data?.approveActuation.errors).toEqual([
-      { field: ["id"], message: "a critical write needs the approval of a second person, not of its requester" },
+      { field: ["id"], message: "a critical action needs the approval of a second person, not of its requester" },
     ]);
     expect((await operator(APPROVE, { id })).errors?.[0]?.message).toMatch(/may not actuation.approve/);
     expect(edge.commands).toEqual([]);
@@ -160,7 +177,30 @@ describe("guarded actuation", () => {
     const second = (await write(engineer, { point: "pressure", value: 7 })).data!.writeSetpoint.actuation;
     const REJECT = `mutation($id: ID!) { rejectActuation(id: $id, reason: "not during the shift change") { actuation { status detail } errors { message } } }`;
     expect((await approver(REJECT, { id: second.id })).data?.rejectActuation.actuation).toEqual({ status: "REFUSED", detail: "rejected: not during the shift change" });
-    expect((await approver(APPROVE, { id: second.id })).data?.approveActuation.errors).toEqual([{ field: ["id"], message: "the write is refused, not awaiting approval" }]);
+    expect((await approver(APPROVE, { id: second.id })).data?.approveActuation.errors).toEqual([{ field: ["id"], message: "it is refused, not awaiting approval" }]);
+  });
+
+  it("calls machine methods through the same guard: MQTT delivers the call, a critical Sparkplug method waits for approval", async () => {
+    const CALL = `mutation($input: CallMachineMethodInput!) { callMachineMethod(input: $input) { actuation { id status method arguments detail } errors { field message } } }`;
+    const call = (who: Call, input: Record<string, unknown>) => who(CALL, { input: { machineId, reason: "shift start", ...input } });
+    const reset = (await call(operator, { method: "reset-counter", arguments: { counter: "parts" } })).data!.callMachineMethod.actuation;
+    expect(reset).toMatchObject({ status: "APPROVED", method: "reset-counter", arguments: { counter: "parts" } });
+    await eventually(async () => ((await operator(READ, { id: reset.id })).data?.actuation.status === "SENT" ? true : undefined), "the call delivered");
+    expect(methodCalls).toEqual([{ topic: `${path}/cmd/reset-counter`, body: { method: "reset-counter", arguments: { counter: "parts" }, actuationId: Number(reset.id), ts: expect.any(String) } }]);
+    // Its minimum interval holds for methods too.
+    expect((await call(operator, { method: "reset-counter" })).data!.callMachineMethod.actuation).toMatchObject({ status: "REFUSED", detail: expect.stringMatching(/^the last one was sent/) });
+    expect((await call(operator, { method: "start", arguments: { speed: 3 } })).data!.callMachineMethod.errors).toEqual([
+      { field: ["input", "arguments"], message: "a Sparkplug method takes no arguments: its command metric is set true" },
+    ]);
+    expect((await call(operator, { method: "fly" })).data!.callMachineMethod.errors).toEqual([{ field: ["input", "method"], message: 'the machine offers no method "fly"' }]);
+
+    const start = (await call(operator, { method: "start" })).data!.callMachineMethod.actuation;
+    expect(start.status).toBe("PENDING_APPROVAL");
+    const approved = await engineer(`mutation($id: ID!) { approveActuation(id: $id) { actuation { status } errors { message } } }`, { id: start.id });
+    expect(approved.data?.approveActuation.actuation.status).toBe("APPROVED");
+    await eventually(async () => edge.commands.find((c) => c.metrics[0]?.name === "Commands/Start"), "the DCMD");
+    expect(edge.commands.at(-1)).toEqual({ topic: `spBv1.0/${group}/DCMD/edge-1/plc`, device: "plc", metrics: [{ name: "Commands/Start", value: true }] });
+    expect((await audit(start.id)).map((a) => a.action)).toEqual(["actuation.requested", "actuation.pending_approval", "actuation.approved", "actuation.sent"]);
   });
 
   it("lets automations actuate only through the same guard", async () => {
@@ -176,7 +216,7 @@ describe("guarded actuation", () => {
       // Critical: an automation may ask, a person approves.
       { point: "pressure", status: "pending_approval", requested_by: `system:automation:${automation!.id}`, detail: null },
       // The point does not allow automations.
-      { point: "speed", status: "refused", requested_by: `system:automation:${automation!.id}`, detail: `system:automation:${automation!.id} may not write this point` },
+      { point: "speed", status: "refused", requested_by: `system:automation:${automation!.id}`, detail: `system:automation:${automation!.id} may not act on this target` },
     ]);
   });
 });

@@ -16,7 +16,7 @@ import { createIntegration } from "../../src/integrations/integration.service.js
 import { createSecretBox } from "../../src/secrets/secret-box.js";
 import { createHubPubSub, type PubSubHandle } from "../../src/pubsub/pubsub.js";
 import { saveAutomation } from "../../src/automations/automation.service.js";
-import { saveActuationLimits } from "../../src/actuation/actuation-limits.store.js";
+import { saveActuationLimits, saveMachineMethods } from "../../src/actuation/actuation-targets.store.js";
 import { requestSetpoint } from "../../src/actuation/actuation.service.js";
 import { AfterCommit } from "../../src/events/after-commit.js";
 import { raiseTestAlarm, seedDeadAction, seedRule, seedTask } from "../support/alarms.js";
@@ -410,6 +410,16 @@ describe("authorization matrix: every operation × role × site scope", () => {
       ),
     },
     {
+      field: "Mutation.callMachineMethod",
+      permission: "machine.actuate",
+      run: (c, t) => outcome(
+        c,
+        `mutation($input: CallMachineMethodInput!) { callMachineMethod(input: $input) { actuation { status } errors { message } } }`,
+        { input: { machineId: globalId("Machine", machineIds[t]), method: "reset", reason: "matrix", dryRun: true } },
+        (d) => d.callMachineMethod.actuation?.status === "DRY_RUN",
+      ),
+    },
+    {
       field: "Mutation.approveActuation",
       permission: "actuation.approve",
       run: async (c, t) => outcome(c, `mutation($id: ID!) { approveActuation(id: $id) { actuation { status } errors { message } } }`, { id: await pendingActuation(t) }, (d) =>
@@ -493,6 +503,9 @@ describe("authorization matrix: every operation × role × site scope", () => {
       const { rows: [point] } = await testDb.database.query<{ id: number }>(`select id from data_point where machine_id = $1 and name = 'temperature'`, [machineIds[target]]);
       await testDb.database.db.transaction((tx) => saveActuationLimits(tx, point!.id, { transport: "mqtt", topic: `${machinePath(target)}/set`, critical: true, allowAutomation: false, tolerance: 0 }));
       actuationIds[target] = await pendingActuation(target);
+      await testDb.database.db.transaction((tx) =>
+        saveMachineMethods(tx, machineIds[target], [{ name: "reset", transport: "mqtt", topic: `${machinePath(target)}/reset`, critical: false, allowAutomation: false }], false, () => {}),
+      );
     }
     await saveAutomation(testDb.database.db, { name: "matrix-automation", trigger: "alarm.raised", actions: [{ type: "create_task", key: "t", integration: "board", title: "x" }] }, "test");
     const config = parseConfig({

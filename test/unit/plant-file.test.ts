@@ -87,8 +87,9 @@ describe("parsePlantFile: valid files", () => {
                         { name: "pressure", dataType: "float", mqttField: "p" },
                       ],
                       rules: [],
+                      methods: [],
                     },
-                    { name: "labeler-1", dataPoints: [], rules: [] },
+                    { name: "labeler-1", dataPoints: [], rules: [], methods: [] },
                   ],
                 },
                 { name: "line-2", machines: [] },
@@ -743,6 +744,8 @@ describe("the demo plant", () => {
 
 describe("parsePlantFile: Sparkplug bindings and actuation", () => {
   const pointFile = (...point: string[]) => machineWith(...point.map((line) => `                  ${line}`));
+  /** The machine of `machineWith` with the given lines as its method list (from line 11). */
+  const withMethods = (...lines: string[]) => machineWith(...lines).replace("dataPoints:", "methods:");
   const firstPoint = (plant: PlantSpec) => plant.sites[0]?.areas[0]?.lines[0]?.machines[0]?.dataPoints[0];
 
   it("reads a Sparkplug binding and actuation limits, with their defaults", () => {
@@ -762,6 +765,27 @@ describe("parsePlantFile: Sparkplug bindings and actuation", () => {
       sparkplugMetric: "Setpoints/Speed",
       actuation: { transport: "sparkplug", min: 0, max: 200, maxStep: 20, minIntervalSeconds: 5, critical: true, allowAutomation: false, tolerance: 0 },
     });
+  });
+
+  it("reads a machine's methods, with their defaults; a duplicate method name is refused", () => {
+    const text = withMethods(
+      "                  - { name: reset, transport: mqtt, topic: acme/cmd/reset, minIntervalSeconds: 60 }",
+      "                  - { name: start, transport: sparkplug, sparkplug: { group: g, node: n, metric: Commands/Start }, critical: true }",
+    );
+    expect(plantOf(text).sites[0]?.areas[0]?.lines[0]?.machines[0]?.methods).toStrictEqual([
+      { name: "reset", transport: "mqtt", topic: "acme/cmd/reset", minIntervalSeconds: 60, critical: false, allowAutomation: false },
+      { name: "start", transport: "sparkplug", sparkplug: { group: "g", node: "n", metric: "Commands/Start" }, critical: true, allowAutomation: false },
+    ]);
+    const [duplicate] = errorsOf(`${text}                  - { name: reset, transport: mqtt, topic: acme/cmd/other }\n`);
+    expect(duplicate).toMatchObject({ line: 13, message: 'duplicate method name "reset" (first at line 11)' });
+  });
+
+  it.each([
+    ["an MQTT method without a topic", "{ name: m, transport: mqtt }", "methods[0].topic"],
+    ["a Sparkplug method with a topic", "{ name: m, transport: sparkplug, topic: a/b, sparkplug: { group: g, node: n, metric: x } }", "methods[0].topic"],
+  ])("refuses %s", (_title, method, path) => {
+    const [error] = errorsOf(withMethods(`                  - ${method}`));
+    expect(error).toMatchObject({ line: 11, path: `sites[0].areas[0].lines[0].machines[0].${path}` });
   });
 
   it.each([

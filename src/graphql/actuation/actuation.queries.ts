@@ -1,14 +1,16 @@
 import { and, desc, eq, inArray, sql, type SQL } from "drizzle-orm";
-import { actuationRequests, type ActuationStatus } from "../../../schema/db/actuation.js";
+import { actuationRequests, machineMethods, type ActuationStatus } from "../../../schema/db/actuation.js";
 import { dataPoints, machines } from "../../../schema/db/assets.js";
 import { inSites } from "../../assets/asset.queries.js";
 import type { ActuationRow } from "../../actuation/actuation.service.js";
 import type { DbOrTx } from "../../db/database.js";
 import { countAll, newestFirstPage } from "../../db/keyset-page.js";
 
+/** A request with the name of its target: a data point or a method. */
 export interface ActuationWithPoint {
   request: ActuationRow;
-  point: string;
+  point: string | null;
+  method: string | null;
 }
 
 export interface ActuationFilter {
@@ -18,7 +20,15 @@ export interface ActuationFilter {
   sites?: readonly string[];
 }
 
-const selection = { request: actuationRequests, point: dataPoints.name };
+const selection = { request: actuationRequests, point: dataPoints.name, method: machineMethods.name };
+
+/** Requests with their target's name: exactly one of the two joins finds a row. */
+const withTargets = (db: DbOrTx) =>
+  db
+    .select(selection)
+    .from(actuationRequests)
+    .leftJoin(dataPoints, eq(dataPoints.id, actuationRequests.dataPointId))
+    .leftJoin(machineMethods, eq(machineMethods.id, actuationRequests.methodId));
 
 function conditionsOf(filter: ActuationFilter): SQL[] {
   const conditions: SQL[] = [];
@@ -28,17 +38,14 @@ function conditionsOf(filter: ActuationFilter): SQL[] {
   return conditions;
 }
 
-/** Keyset page of setpoint writes, newest first. */
+/** Keyset page of setpoint writes and method calls, newest first. */
 export function pageActuations(db: DbOrTx, filter: ActuationFilter, page: { beforeId?: number; limit: number }): Promise<{ rows: ActuationWithPoint[]; totalCount: number }> {
   return newestFirstPage(
     actuationRequests.id,
     and(...conditionsOf(filter)),
     page.beforeId,
     (pageWhere) =>
-      db
-        .select(selection)
-        .from(actuationRequests)
-        .innerJoin(dataPoints, eq(dataPoints.id, actuationRequests.dataPointId))
+      withTargets(db)
         .innerJoin(machines, eq(machines.id, actuationRequests.machineId))
         .where(pageWhere)
         .orderBy(desc(actuationRequests.id))
@@ -48,6 +55,6 @@ export function pageActuations(db: DbOrTx, filter: ActuationFilter, page: { befo
 }
 
 export async function actuationById(db: DbOrTx, id: number): Promise<ActuationWithPoint | undefined> {
-  const [row] = await db.select(selection).from(actuationRequests).innerJoin(dataPoints, eq(dataPoints.id, actuationRequests.dataPointId)).where(eq(actuationRequests.id, id));
+  const [row] = await withTargets(db).where(eq(actuationRequests.id, id));
   return row;
 }

@@ -1,5 +1,5 @@
 import { Arg, Args, Authorized, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from "type-graphql";
-import { approveActuation, rejectActuation, requestSetpoint, type ActuationResult } from "../../actuation/actuation.service.js";
+import { approveActuation, rejectActuation, requestMethodCall, requestSetpoint, type ActuationResult } from "../../actuation/actuation.service.js";
 import { scopedSites } from "../../auth/identity.js";
 import type { Tx } from "../../db/database.js";
 import { AfterCommit } from "../../events/after-commit.js";
@@ -10,16 +10,16 @@ import { decodeIdCursor, pageSize, parseDatabaseId } from "../relay/node.type.js
 import { machineVisible, visibleMachine } from "../scope.js";
 import { userError } from "../user-error.type.js";
 import { ActuationsArgs } from "./actuation.args.js";
-import { WriteSetpointInput } from "./actuation.input.js";
+import { CallMachineMethodInput, WriteSetpointInput } from "./actuation.input.js";
 import { actuationById, pageActuations, type ActuationWithPoint } from "./actuation.queries.js";
 import { Actuation, ActuationConnection, ActuationEdge, ActuationPayload, toActuation } from "./actuation.type.js";
 
-const NOT_FOUND = "no setpoint write has this id";
+const NOT_FOUND = "no setpoint write or method call has this id";
 
 @Resolver(() => Actuation)
 export class ActuationResolver {
   @Authorized("actuation.read")
-  @Query(() => ActuationConnection, { description: "Setpoint writes to machines of your sites, newest first." })
+  @Query(() => ActuationConnection, { description: "Setpoint writes and method calls on machines of your sites, newest first." })
   async actuations(@Args(() => ActuationsArgs) args: ActuationsArgs, @Ctx() ctx: GraphqlContext): Promise<ConnectionOf<Actuation>> {
     const limit = pageSize(args.first);
     const beforeId = decodeIdCursor(args.after);
@@ -29,7 +29,7 @@ export class ActuationResolver {
   }
 
   @Authorized("actuation.read")
-  @Query(() => Actuation, { nullable: true, description: "Null when no write has this id or its machine is outside your sites." })
+  @Query(() => Actuation, { nullable: true, description: "Null when nothing has this id or its machine is outside your sites." })
   async actuation(@Arg("id", () => ID) id: string, @Ctx() ctx: GraphqlContext): Promise<Actuation | undefined> {
     const row = await findVisible(ctx, id);
     return row && toActuation(row);
@@ -53,15 +53,30 @@ export class ActuationResolver {
     );
   }
 
+  @Authorized("machine.actuate")
+  @Mutation(() => ActuationPayload, {
+    description: "Calls one of the machine's methods: sent at once, or PENDING_APPROVAL for a critical method; follow it with `actuation(id)`.",
+  })
+  async callMachineMethod(@Arg("input", () => CallMachineMethodInput) input: CallMachineMethodInput, @Ctx() ctx: GraphqlContext): Promise<ActuationPayload> {
+    const args = input.arguments ?? {};
+    if (typeof args !== "object" || args === null || Array.isArray(args)) return { errors: [userError(["input", "arguments"], "expected a JSON object")] };
+    const machine = await visibleMachine(ctx, input.machineId);
+    if (!machine) return { errors: [userError(["input", "machineId"], "no machine has this id")] };
+    const { actor, requestId } = actorOf(ctx);
+    return decide(ctx, ["input"], (tx, after) =>
+      requestMethodCall(tx, after, { machineId: machine.id, method: input.method, arguments: args as Record<string, unknown>, reason: input.reason, dryRun: input.dryRun, requester: { id: actor, kind: "person" }, requestId }),
+    );
+  }
+
   @Authorized("actuation.approve")
-  @Mutation(() => ActuationPayload, { description: "Approves someone else's write to a critical point; its limits are checked again now." })
+  @Mutation(() => ActuationPayload, { description: "Approves someone else's request on a critical target; its limits are checked again now." })
   async approveActuation(@Arg("id", () => ID) id: string, @Ctx() ctx: GraphqlContext): Promise<ActuationPayload> {
     if (!(await findVisible(ctx, id))) return { errors: [userError(["id"], NOT_FOUND)] };
     return decide(ctx, [], (tx, after) => approveActuation(tx, after, Number(id), { id: ctx.identity.id, requestId: ctx.requestId }));
   }
 
   @Authorized("actuation.approve")
-  @Mutation(() => ActuationPayload, { description: "Rejects a write waiting for approval." })
+  @Mutation(() => ActuationPayload, { description: "Rejects a request waiting for approval." })
   async rejectActuation(@Arg("id", () => ID) id: string, @Arg("reason", () => String) reason: string, @Ctx() ctx: GraphqlContext): Promise<ActuationPayload> {
     if (!(await findVisible(ctx, id))) return { errors: [userError(["id"], NOT_FOUND)] };
     return decide(ctx, [], (tx, after) => rejectActuation(tx, after, Number(id), { id: ctx.identity.id, requestId: ctx.requestId }, reason));

@@ -1,5 +1,5 @@
 import { Field, Float, ID, ObjectType, registerEnumType } from "type-graphql";
-import { DateTimeResolver } from "graphql-scalars";
+import { DateTimeResolver, JSONResolver } from "graphql-scalars";
 import { actuationStatuses, type ActuationStatus } from "../../../schema/db/actuation.js";
 import { upperEnum } from "../enum.js";
 import { connectionTypes } from "../relay/connection.js";
@@ -9,10 +9,11 @@ import type { ActuationWithPoint } from "./actuation.queries.js";
 export const ActuationStatusEnum = upperEnum(actuationStatuses);
 registerEnumType(ActuationStatusEnum, {
   name: "ActuationStatus",
-  description: "REFUSED or DRY_RUN at once; PENDING_APPROVAL (critical points) → APPROVED or REFUSED; APPROVED → SENT → CONFIRMED, MISMATCH or FAILED.",
+  description:
+    "REFUSED or DRY_RUN at once; PENDING_APPROVAL (critical targets) → APPROVED or REFUSED; APPROVED → SENT → CONFIRMED, MISMATCH or FAILED. A method call over MQTT or Sparkplug ends SENT: delivered, with no answer to wait for.",
 });
 
-@ObjectType("Actuation", { description: "A setpoint write: who asked for which value and why, who approved it, and what the machine then reported." })
+@ObjectType("Actuation", { description: "A setpoint write or method call: who asked for what and why, who approved it, and what the machine then reported." })
 export class Actuation {
   @Field(() => ID)
   id!: string;
@@ -20,11 +21,17 @@ export class Actuation {
   dbId!: number;
   machineId!: number;
 
-  @Field(() => String, { description: "The data point written." })
-  point!: string;
+  @Field(() => String, { nullable: true, description: "The data point written (a setpoint write)." })
+  point!: string | null;
 
-  @Field(() => Float)
-  value!: number;
+  @Field(() => Float, { nullable: true, description: "The value written (a setpoint write)." })
+  value!: number | null;
+
+  @Field(() => String, { nullable: true, description: "The method called (a method call)." })
+  method!: string | null;
+
+  @Field(() => JSONResolver, { nullable: true, description: "The method's arguments (a method call)." })
+  arguments!: Record<string, unknown> | null;
 
   @Field(() => Boolean, { description: "Checked only, never sent." })
   dryRun!: boolean;
@@ -74,13 +81,15 @@ export class ActuationPayload {
   errors!: UserError[];
 }
 
-export const toActuation = ({ request, point }: ActuationWithPoint): Actuation =>
+export const toActuation = ({ request, point, method }: ActuationWithPoint): Actuation =>
   Object.assign(new Actuation(), {
     id: String(request.id),
     dbId: request.id,
     machineId: request.machineId,
     point,
     value: request.value,
+    method,
+    arguments: request.arguments,
     dryRun: request.dryRun,
     status: request.status,
     requestedBy: request.requestedBy,
