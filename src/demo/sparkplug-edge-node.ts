@@ -40,6 +40,8 @@ export interface ReceivedCommand {
 
 export class SparkplugEdgeNode {
   readonly commands: ReceivedCommand[] = [];
+  /** Completed births (NBIRTH and every DBIRTH sent), the first one included. */
+  births = 0;
   private client: MqttClient | undefined;
   private readonly bdSeq = 0;
   private seq = 0;
@@ -69,6 +71,7 @@ export class SparkplugEdgeNode {
     this.seq = 0;
     await this.send("NBIRTH", undefined, [{ name: "bdSeq", type: "UInt64", value: this.bdSeq }, ...this.current(undefined).map(birthMetric), { name: REBIRTH_METRIC, type: "Boolean", value: false }], 0);
     for (const device of Object.keys(this.options.devices)) await this.send("DBIRTH", device, this.current(device).map(birthMetric));
+    this.births++;
   }
 
   /** NDATA or DDATA by alias; `quality` sets the Quality property; `seq` forces a sequence number (a gap). */

@@ -1,6 +1,7 @@
 import { and, eq, gt, ne, sql } from "drizzle-orm";
 import { automations, eventActions, events, type EventKind, type Severity } from "../../schema/db/events.js";
 import { integrations } from "../../schema/db/security.js";
+import { actuationRequests } from "../../schema/db/actuation.js";
 import { requestSetpoint } from "../actuation/actuation.service.js";
 import { recordAudit, systemActor } from "../audit/audit.js";
 import { automationMatches } from "../automations/automation.matcher.js";
@@ -11,6 +12,9 @@ import type { AfterCommit } from "./after-commit.js";
 import type { MachineContext } from "./event-context.js";
 
 export type EventRow = typeof events.$inferSelect;
+
+/** Who an automation's setpoint writes are requested by. */
+const automationActor = (automationId: number) => systemActor(`automation:${automationId}`);
 type ParsedAutomation = Omit<typeof automations.$inferSelect, "conditions" | "actions"> & { conditions: AutomationConditions; actions: AutomationAction[] };
 
 export interface NewEvent {
@@ -164,7 +168,7 @@ export class EventWriter {
       value: action.value,
       reason: action.reason ?? `automation "${automation.name}" on ${event.kind}: ${event.message}`,
       dryRun: false,
-      requester: { id: systemActor(`automation:${automation.id}`), kind: "automation" },
+      requester: { id: automationActor(automation.id), kind: "automation" },
       eventId: event.id,
     });
     if (!requested.ok) await this.skipped(event, automation.id, `${action.key}: ${requested.message}`);
@@ -188,7 +192,21 @@ export class EventWriter {
         ),
       )
       .limit(1);
-    return recent !== undefined;
+    if (recent) return true;
+    // Its setpoint writes count too: they plan no event_action, but do start something.
+    const [recentWrite] = await this.tx
+      .select({ id: actuationRequests.id })
+      .from(actuationRequests)
+      .innerJoin(events, eq(events.id, actuationRequests.eventId))
+      .where(
+        and(
+          eq(actuationRequests.requestedBy, automationActor(automation.id)),
+          event.machineId === null ? sql`${events.machineId} is null` : eq(events.machineId, event.machineId),
+          gt(events.at, new Date(event.at.getTime() - automation.cooldownSeconds * 1000)),
+        ),
+      )
+      .limit(1);
+    return recentWrite !== undefined;
   }
 
   private skipped(event: EventRow, automationId: number, reason: string): Promise<void> {

@@ -3,6 +3,9 @@ import mqtt, { type MqttClient } from "mqtt";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { applyPlantText } from "../../src/assets/plant-apply.js";
 import { SparkplugEdgeNode } from "../../src/demo/sparkplug-edge-node.js";
+import { AfterCommit } from "../../src/events/after-commit.js";
+import { machineContexts } from "../../src/events/event-context.js";
+import { EventWriter } from "../../src/events/event.store.js";
 import { createLogger } from "../../src/log/logger.js";
 import { globalId } from "../../src/graphql/relay/node.type.js";
 import { startFloorHub, type FloorHub } from "../support/floor-hub.js";
@@ -46,6 +49,7 @@ const plant = stringify({
         { type: "actuate", key: "speed", point: "speed", value: 50 },
       ],
     },
+    { name: "stale-reset", trigger: "data.stale", cooldownSeconds: 600, actions: [{ type: "actuate", key: "stuck", point: "stuck", value: 1 }] },
   ],
 });
 
@@ -185,7 +189,8 @@ describe("guarded actuation", () => {
     const call = (who: Call, input: Record<string, unknown>) => who(CALL, { input: { machineId, reason: "shift start", ...input } });
     const reset = (await call(operator, { method: "reset-counter", arguments: { counter: "parts" } })).data!.callMachineMethod.actuation;
     expect(reset).toMatchObject({ status: "APPROVED", method: "reset-counter", arguments: { counter: "parts" } });
-    await eventually(async () => ((await operator(READ, { id: reset.id })).data?.actuation.status === "SENT" ? true : undefined), "the call delivered");
+    await eventually(async () => ((await operator(READ, { id: reset.id })).data?.actuation.status === "SENT" ? true : undefined), "the call sent");
+    await eventually(async () => methodCalls[0], "the call at the device");
     expect(methodCalls).toEqual([{ topic: `${path}/cmd/reset-counter`, body: { method: "reset-counter", arguments: { counter: "parts" }, actuationId: Number(reset.id), ts: expect.any(String) } }]);
     // Its minimum interval holds for methods too.
     expect((await call(operator, { method: "reset-counter" })).data!.callMachineMethod.actuation).toMatchObject({ status: "REFUSED", detail: expect.stringMatching(/^the last one was sent/) });
@@ -218,5 +223,21 @@ describe("guarded actuation", () => {
       // The point does not allow automations.
       { point: "speed", status: "refused", requested_by: `system:automation:${automation!.id}`, detail: `system:automation:${automation!.id} may not act on this target` },
     ]);
+  });
+
+  it("counts an automation's writes in its cooldown", async () => {
+    const [machine] = await floor.query<{ id: number }>(`select id from machine where path = $1`, [path]);
+    const stale = () =>
+      floor.testDb.database.db.transaction(async (tx) =>
+        new EventWriter(tx, new AfterCommit(), "test").record(
+          { kind: "data.stale", at: new Date(), machineId: machine!.id, severity: "warning", message: "no speed" },
+          { machine: (await machineContexts(tx, [machine!.id])).get(machine!.id) },
+        ),
+      );
+    const [{ id: automationId }] = (await floor.query<{ id: number }>(`select id from automation where name = 'stale-reset'`)) as [{ id: number }];
+    await stale();
+    const second = await stale();
+    expect(await floor.query(`select status from actuation_request where requested_by = $1`, [`system:automation:${automationId}`])).toEqual([{ status: "refused" }]);
+    expect(await floor.query(`select reason from audit_entry where action = 'action.skipped' and entity_id = $1`, [String(second.id)])).toEqual([{ reason: "cooldown of 600 s" }]);
   });
 });

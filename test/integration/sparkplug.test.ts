@@ -93,6 +93,7 @@ describe("Sparkplug B ingest", () => {
       const command = await eventually(async () => node.commands[0], "a rebirth request");
       expect(command.topic).toBe(`spBv1.0/${group}/NCMD/edge-1`);
       expect(command.metrics).toEqual([{ name: REBIRTH_METRIC, value: true }]);
+      await eventually(async () => (node.births === 2 ? true : undefined), "the node's rebirth");
       await node.data("plc", { "Sensors/Temperature": 81 }); // after the rebirth the sequence is back in order
       await eventually(async () => ((await rows("temperature")).some((r) => r.value === 81) ? true : undefined), "the value after the rebirth");
       expect(node.commands).toHaveLength(1);
