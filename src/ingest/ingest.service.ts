@@ -1,6 +1,7 @@
 import { listBindings } from "../assets/asset.queries.js";
 import type { Database } from "../db/database.js";
 import type { Logger } from "../log/logger.js";
+import { forgetConnectivityExcept } from "../telemetry/connectivity.store.js";
 import type { TelemetryWriter } from "../telemetry/telemetry.writer.js";
 import type { RawReading } from "../telemetry/sample.js";
 import { BindingIndex } from "./binding-index.js";
@@ -51,7 +52,10 @@ export class IngestService {
       try {
         const rows = await listBindings(this.database.db);
         this.index = BindingIndex.fromRows(rows);
-        this.sparkplug?.setBindings(new SparkplugBindings(rows));
+        const sparkplug = new SparkplugBindings(rows);
+        this.sparkplug?.setBindings(sparkplug);
+        // A machine whose Sparkplug binding went must not stay OFFLINE from its last death.
+        await forgetConnectivityExcept(this.database.db, sparkplug.machineIds());
         await this.source.setFilters([...this.index.subscriptionFilters(), ...(this.sparkplug?.subscriptionFilters() ?? [])]);
         this.log.debug({ bindings: this.index.size }, "ingest bindings loaded");
       } finally {

@@ -1,4 +1,4 @@
-import { inArray, sql } from "drizzle-orm";
+import { inArray, notInArray, sql } from "drizzle-orm";
 import { machineConnectivity } from "../../schema/db/connectivity.js";
 import type { Bus, BusEvents } from "../bus/bus.js";
 import type { Database, DbOrTx } from "../db/database.js";
@@ -54,4 +54,9 @@ export async function disconnectedMachines(db: DbOrTx, ids: readonly number[]): 
     .from(machineConnectivity)
     .where(sql`${inArray(machineConnectivity.machineId, [...ids])} and not ${machineConnectivity.online}`);
   return new Set(rows.map((r) => r.machineId));
+}
+
+/** Forgets the connectivity of machines no longer fed by a source that reports it (their binding changed). */
+export async function forgetConnectivityExcept(db: DbOrTx, machineIds: readonly number[]): Promise<void> {
+  await db.delete(machineConnectivity).where(machineIds.length > 0 ? notInArray(machineConnectivity.machineId, [...machineIds]) : undefined);
 }

@@ -1,7 +1,9 @@
 import { randomBytes } from "node:crypto";
 import mqtt from "mqtt";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { applyPlantText } from "../../src/assets/plant-apply.js";
 import { SparkplugEdgeNode } from "../../src/demo/sparkplug-edge-node.js";
+import { createLogger } from "../../src/log/logger.js";
 import { REBIRTH_METRIC } from "../../src/ingest/sparkplug/sparkplug.codec.js";
 import { globalId } from "../../src/graphql/relay/node.type.js";
 import { startFloorHub, type FloorHub } from "../support/floor-hub.js";
@@ -150,5 +152,13 @@ describe("Sparkplug B ingest", () => {
     } finally {
       await node.stop();
     }
+  });
+
+  it("forgets a death once the machine is no longer bound to Sparkplug (read over plain MQTT now)", async () => {
+    expect(await state()).toBe("OFFLINE"); // dead since the previous test
+    await applyPlantText(floor.testDb.database, oneMachinePlant(enterprise, "press-1", [{ name: "temperature" }, { name: "running", dataType: "boolean" }, { name: "uptime", dataType: "integer" }, { name: "pressure" }]), "plant.yaml", createLogger("silent"));
+    await floor.hub.ingest!.reloadBindings();
+    expect(await state()).toBe("RUNNING");
+    expect(await floor.query(`select * from machine_connectivity`)).toEqual([]);
   });
 });

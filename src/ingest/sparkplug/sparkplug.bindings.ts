@@ -45,6 +45,11 @@ export class SparkplugBindings {
     return [...new Set(machines.map((m) => m.machineId))];
   }
 
+  /** Every machine fed by a bound Sparkplug metric. */
+  machineIds(): number[] {
+    return [...new Set([...this.machinesByNode.values()].flatMap((machines) => machines.map((m) => m.machineId)))];
+  }
+
   subscriptionFilters(): string[] {
     return [...this.groups].sort().map(groupFilter);
   }
