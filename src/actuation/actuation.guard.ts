@@ -27,6 +27,8 @@ export interface GuardInput {
   dryRun: boolean;
   /** Set when a second person decides on a pending request. */
   approver?: string;
+  /** Why the machine is offline (its source declared it dead); a command would not arrive. */
+  offline?: string;
 }
 
 export type GuardDecision =
@@ -40,7 +42,11 @@ export function decideActuation(input: GuardInput): GuardDecision {
   if (input.approver !== undefined && input.approver === input.requester.id) {
     return { outcome: "refused", reasons: ["a critical action needs the approval of a second person, not of its requester"] };
   }
-  const reasons = [...(input.write ? valueViolations(input.write, input.limits) : []), ...intervalViolations(input)];
+  const reasons = [
+    ...(input.offline === undefined ? [] : [`the machine is offline (${input.offline})`]),
+    ...(input.write ? valueViolations(input.write, input.limits) : []),
+    ...intervalViolations(input),
+  ];
   if (reasons.length > 0) return { outcome: "refused", reasons };
   if (input.dryRun) return { outcome: "dry_run" };
   if (input.limits.critical && input.approver === undefined) return { outcome: "pending_approval" };

@@ -1,6 +1,7 @@
 import { and, desc, eq, isNotNull, max } from "drizzle-orm";
 import { actuationLimits, actuationRequests, machineMethods, type ActuationStatus } from "../../schema/db/actuation.js";
 import { dataPoints } from "../../schema/db/assets.js";
+import { machineConnectivity } from "../../schema/db/connectivity.js";
 import { telemetry } from "../../schema/db/telemetry.js";
 import { recordAudit, type AuditAction } from "../audit/audit.js";
 import type { Tx } from "../db/database.js";
@@ -79,6 +80,7 @@ async function record(tx: Tx, after: AfterCommit, request: RequestBase, target: 
         lastSentAt: await lastSentAt(tx, target),
         now,
         dryRun: request.dryRun,
+        offline: await offlineReason(tx, request.machineId),
       })
     : { outcome: "refused", reasons: [target.notActionable] };
   const [row] = await tx
@@ -118,7 +120,16 @@ export async function approveActuation(tx: Tx, after: AfterCommit, id: number, a
   const { row } = pending;
   const target = await targetOf(tx, row);
   const decision: GuardDecision = target.limits
-    ? decideActuation({ requester: { id: row.requestedBy, mayActuate: true }, approver: approver.id, limits: target.limits, write: target.write, lastSentAt: await lastSentAt(tx, target), now, dryRun: false })
+    ? decideActuation({
+        requester: { id: row.requestedBy, mayActuate: true },
+        approver: approver.id,
+        limits: target.limits,
+        write: target.write,
+        lastSentAt: await lastSentAt(tx, target),
+        now,
+        dryRun: false,
+        offline: await offlineReason(tx, row.machineId),
+      })
     : { outcome: "refused", reasons: [target.notActionable] };
   const audit = { actor: approver.id, entityType: "actuation_request", entityId: id, requestId: approver.requestId ?? null, oldValue: { value: target.write?.current ?? null }, newValue: { value: row.value } };
   if (decision.outcome === "refused" && approver.id === row.requestedBy) {
@@ -196,6 +207,11 @@ async function lockPending(tx: Tx, id: number): Promise<{ ok: true; row: Actuati
 
 function announce(after: AfterCommit, row: ActuationRow): void {
   after.publish("ACTUATION_CHANGED", { actuationId: row.id, machineId: row.machineId, status: row.status, at: new Date().toISOString() });
+}
+
+async function offlineReason(tx: Tx, machineId: number): Promise<string | undefined> {
+  const [row] = await tx.select().from(machineConnectivity).where(eq(machineConnectivity.machineId, machineId));
+  return row && !row.online ? row.reason : undefined;
 }
 
 async function currentValue(tx: Tx, dataPointId: number): Promise<number | undefined> {

@@ -142,6 +142,10 @@ describe("guarded actuation", () => {
     ]);
     const dry = (await write(operator, { point: "stuck", value: 50, dryRun: true })).data!.writeSetpoint.actuation;
     expect(dry.status).toBe("DRY_RUN");
+    // While its source says it is dead, nothing is sent to the machine.
+    await floor.query(`update machine_connectivity set online = false, reason = 'sparkplug NDEATH test'`);
+    expect((await write(operator, { point: "stuck", value: 50, dryRun: true })).data!.writeSetpoint.actuation.detail).toBe("the machine is offline (sparkplug NDEATH test)");
+    await floor.query(`update machine_connectivity set online = true`);
     const notWritable = (await write(operator, { point: "temperature", value: 1 })).data!.writeSetpoint.actuation;
     expect(notWritable).toMatchObject({ status: "REFUSED", detail: '"temperature" is not writable: it declares no actuation limits' });
     expect((await write(operator, { point: "nope", value: 1 })).data!.writeSetpoint.errors).toEqual([{ field: ["input", "point"], message: 'the machine has no data point "nope"' }]);

@@ -51,6 +51,7 @@ describe("decideActuation", () => {
       reasons: ["the last one was sent 4 s ago; wait 6 s more"],
     }],
     ["a method call after its interval", { write: undefined, limits: methodLimits }, { outcome: "approved" }],
+    ["an offline machine: nothing would arrive", { offline: "sparkplug NDEATH g/n" }, { outcome: "refused", reasons: ["the machine is offline (sparkplug NDEATH g/n)"] }],
     ["not a number", write({ value: Number.NaN }), { outcome: "refused", reasons: ["the value must be a finite number"] }],
   ])("%s", (_title, overrides, expected) => {
     expect(decideActuation({ ...base, ...overrides })).toEqual(expected);
