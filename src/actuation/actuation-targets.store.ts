@@ -1,7 +1,7 @@
-import { eq, inArray, sql } from "drizzle-orm";
+import { asc, eq, inArray, sql } from "drizzle-orm";
 import { actuationLimits, machineMethods } from "../../schema/db/actuation.js";
 import { canonicalJson } from "../db/canonical-json.js";
-import type { Tx } from "../db/database.js";
+import type { DbOrTx, Tx } from "../db/database.js";
 import { methodAddress, type ActuationSpec, type MethodSpec } from "./actuation.rules.js";
 
 /** Brings a point's actuation limits in line with the spec (none: not writable). Reports a change. */
@@ -62,3 +62,14 @@ export async function saveMachineMethods(tx: Tx, machineId: number, specs: reado
 }
 
 const pick = <T extends object>(row: T, like: object) => Object.fromEntries(Object.keys(like).map((k) => [k, row[k as keyof T]]));
+
+export type ActuationLimitRow = typeof actuationLimits.$inferSelect;
+export type MachineMethodRow = typeof machineMethods.$inferSelect;
+
+export function limitsOfPoints(db: DbOrTx, dataPointIds: readonly number[]): Promise<ActuationLimitRow[]> {
+  return db.select().from(actuationLimits).where(inArray(actuationLimits.dataPointId, [...dataPointIds]));
+}
+
+export function methodsOfMachines(db: DbOrTx, machineIds: readonly number[]): Promise<MachineMethodRow[]> {
+  return db.select().from(machineMethods).where(inArray(machineMethods.machineId, [...machineIds])).orderBy(asc(machineMethods.name));
+}

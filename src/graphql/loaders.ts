@@ -14,6 +14,7 @@ import {
   type MachineRow,
   type SiteRow,
 } from "../assets/asset.queries.js";
+import { limitsOfPoints, methodsOfMachines, type ActuationLimitRow, type MachineMethodRow } from "../actuation/actuation-targets.store.js";
 import { machinesInMaintenance } from "../tasks/task.service.js";
 import { disconnectedMachines } from "../telemetry/connectivity.store.js";
 import type { LatestValue } from "../telemetry/latest-values.js";
@@ -63,6 +64,8 @@ export function createLoaders(deps: GraphqlDeps) {
     // Batched but never cached: a subscription keeps its context, and tasks change under it.
     tasksOfAlarm: grouped<TaskWithIntegration>((ids) => tasksOf(db, "alarmId", ids), (r) => r.task.alarmId!, false),
     tasksOfMachine: grouped<TaskWithIntegration>((ids) => tasksOf(db, "machineId", ids), (r) => r.task.machineId!, false),
+    actuationOfPoint: grouped<ActuationLimitRow>((ids) => limitsOfPoints(db, ids), (r) => r.dataPointId),
+    methodsOfMachine: grouped<MachineMethodRow>((ids) => methodsOfMachines(db, ids), (r) => r.machineId),
     inMaintenance: new DataLoader<number, boolean>(async (ids) => {
       const busy = await machinesInMaintenance(db, ids);
       return ids.map((id) => busy.has(id));

@@ -17,6 +17,7 @@ import { AutomationResolver } from "./automation/automation.resolver.js";
 import { TaskResolver } from "./task/task.resolver.js";
 import { MachineTaskResolver } from "./task/machine-task.resolver.js";
 import { ActuationResolver } from "./actuation/actuation.resolver.js";
+import { DataPointActuationResolver, MachineMethodResolver } from "./actuation/actuation-target.resolver.js";
 import { EventActionResolver } from "./event-action/event-action.resolver.js";
 
 export const resolvers = [
@@ -40,6 +41,8 @@ export const resolvers = [
   MachineTaskResolver,
   EventActionResolver,
   ActuationResolver,
+  DataPointActuationResolver,
+  MachineMethodResolver,
 ] as const;
 
 /**

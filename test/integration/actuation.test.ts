@@ -112,6 +112,21 @@ describe("guarded actuation", () => {
     expect(summary).toMatchObject({ created: 0, updated: 0, deleted: 0 });
   });
 
+  it("shows which points are writable, within which limits, and the machine's methods", async () => {
+    const { data } = await operator(`query($id: ID!) { machine(id: $id) { methods { name transport critical minIntervalSeconds } metrics { name actuation { transport commandTopic max maxStep minIntervalSeconds critical } } } }`, { id: machineId });
+    expect(data?.machine.methods).toEqual([
+      { name: "reset-counter", transport: "MQTT", critical: false, minIntervalSeconds: 60 },
+      { name: "start", transport: "SPARKPLUG", critical: true, minIntervalSeconds: null },
+    ]);
+    const byName = Object.fromEntries(data!.machine.metrics.map((m: { name: string; actuation: unknown }) => [m.name, m.actuation]));
+    expect(byName).toEqual({
+      speed: { transport: "MQTT", commandTopic: `${path}/cmd/speed`, max: 200, maxStep: 50, minIntervalSeconds: 3, critical: false },
+      stuck: { transport: "MQTT", commandTopic: `${path}/cmd/stuck`, max: 100, maxStep: null, minIntervalSeconds: null, critical: false },
+      pressure: { transport: "SPARKPLUG", commandTopic: null, max: 10, maxStep: null, minIntervalSeconds: null, critical: true },
+      temperature: null,
+    });
+  });
+
   it("refuses roles without the right, writes within the limits, confirms by read-back and audits each step with before and after", async () => {
     const viewer = await floor.as("viewer");
     expect((await write(viewer, { point: "speed", value: 120 })).errors?.[0]?.message).toMatch(/may not machine.actuate/);
