@@ -4,6 +4,7 @@ import { Bus, type BusEvents } from "../../src/bus/bus.js";
 import { SparkplugBindings } from "../../src/ingest/sparkplug/sparkplug.bindings.js";
 import { decodeSparkplug, encodeSparkplug, REBIRTH_METRIC, type SparkplugPayload } from "../../src/ingest/sparkplug/sparkplug.codec.js";
 import { SparkplugHost } from "../../src/ingest/sparkplug/sparkplug.host.js";
+import { sparkplugSamples } from "../../src/ingest/sparkplug/sparkplug.normalizer.js";
 import { REBIRTH_REPEAT_MS, SparkplugSessions } from "../../src/ingest/sparkplug/sparkplug.session.js";
 import { parseSparkplugTopic, type SparkplugTopic } from "../../src/ingest/sparkplug/sparkplug.topic.js";
 import { createLogger } from "../../src/log/logger.js";
@@ -89,6 +90,39 @@ describe("SparkplugSessions", () => {
     expect(sessions.handle(node("NDEATH"), { metrics: [metric({ name: "bdSeq", value: 3 })] }, T0).connectivity).toEqual([]); // an old session's will
     expect(sessions.handle(node("NDEATH"), { metrics: [metric({ name: "bdSeq", value: 4 })] }, T0).connectivity).toEqual([{ device: undefined, online: false, reason: "NDEATH g/n" }]);
     expect(sessions.handle(node("NDATA"), { seq: 5, metrics: [metric({ name: "Uptime" })] }, T0 + REBIRTH_REPEAT_MS).rebirth).toMatch(/before its NBIRTH/);
+  });
+});
+
+describe("sparkplugSamples", () => {
+  const raw = { source: "mqtt", topic: "spBv1.0/g/DDATA/n/d", payload: Buffer.alloc(0), receivedAt: T0 };
+  const bind = (dataType: "float" | "integer" | "boolean") => [{ dataPointId: 7, machineId: 3, metric: "m", dataType }];
+  const convert = (m: Partial<SparkplugPayload["metrics"][number]>, dataType: "float" | "integer" | "boolean" = "float", payloadTs: number | undefined = T0) =>
+    sparkplugSamples(raw, payloadTs, [{ metric: metric(m), bindings: bind(dataType) }]);
+
+  it.each([
+    ["Quality 192 is good", { value: 1.5, quality: 192 }, "float", { value: 1.5, quality: "good" }],
+    ["Quality 500 (stale) is uncertain", { value: 1.5, quality: 500 }, "float", { value: 1.5, quality: "uncertain" }],
+    ["Quality 0 is bad, and still stored", { value: 1.5, quality: 0 }, "float", { value: 1.5, quality: "bad" }],
+    ["no Quality property is good", { value: 3 }, "integer", { value: 3, quality: "good" }],
+    ["a Boolean metric is 1 or 0", { value: true }, "boolean", { value: 1, quality: "good" }],
+  ] as const)("%s", (_title, m, dataType, expected) => {
+    expect(convert(m, dataType)).toEqual({ samples: [{ dataPointId: 7, machineId: 3, metric: "m", ts: T0, ...expected }], rejections: [] });
+  });
+
+  it("takes the metric's timestamp over the payload's", () => {
+    expect(convert({ value: 1, timestamp: T0 - 5_000 }).samples[0]?.ts).toBe(T0 - 5_000);
+  });
+
+  it.each([
+    ["an unknown quality code", { value: 1, quality: 77 }, "float", "malformed_payload", "m: unknown quality code 77"],
+    ["a null metric", { value: null, isNull: true }, "float", "missing_value", "m: the metric is null"],
+    ["a fraction for an integer point", { value: 2.5, type: "Double" }, "integer", "wrong_type", "m: expected integer, got 2.5 (Double)"],
+    ["a timestamp a year off", { value: 1, timestamp: T0 - 366 * 86_400_000 }, "float", "bad_timestamp", `m: unusable timestamp ${T0 - 366 * 86_400_000}`],
+  ] as const)("refuses %s, keeping the metric as JSON", (_title, m, dataType, reason, detail) => {
+    const { samples, rejections } = convert(m, dataType);
+    expect(samples).toEqual([]);
+    expect(rejections).toEqual([expect.objectContaining({ reason, detail, dataPointId: 7 })]);
+    expect(JSON.parse(rejections[0]!.payload)).toMatchObject({ isNull: m.value === null });
   });
 });
 
