@@ -10,7 +10,7 @@ import { wallClock } from "./support.js";
  */
 interface Job {
   url: string;
-  messages: { topic: string; payload: string }[];
+  messages: { topic: string; payload: string; base64?: true }[];
   window: number;
   maxPerSecond?: number;
 }
@@ -20,7 +20,8 @@ process.once("message", async (job: Job) => {
   process.send!({ ready: true });
   await new Promise<void>((resolve) => process.once("message", () => resolve()));
   const sentAt: number[] = new Array(job.messages.length);
-  const { errors } = await publishWindowed(client, job.messages, { window: job.window, maxPerSecond: job.maxPerSecond, onSent: (i) => (sentAt[i] = wallClock()) }).finished;
+  const messages = job.messages.map((m) => (m.base64 ? { topic: m.topic, payload: Buffer.from(m.payload, "base64") } : m));
+  const { errors } = await publishWindowed(client, messages, { window: job.window, maxPerSecond: job.maxPerSecond, onSent: (i) => (sentAt[i] = wallClock()) }).finished;
   if (errors.length > 0) {
     console.error(`publisher: ${errors.length} publishes failed, the first: ${errors[0]!.message}`);
     process.exit(1);

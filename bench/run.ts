@@ -6,6 +6,7 @@ const benches: Record<string, () => Promise<unknown>> = {
   graphql: () => import("./graphql.bench.js"),
   events: () => import("./events.bench.js"),
   partitions: () => import("./partitions.bench.js"),
+  sparkplug: () => import("./sparkplug.bench.js"),
 };
 
 const name = process.argv[2] ?? "ingest";

@@ -3,7 +3,8 @@ import path from "node:path";
 
 /** Pieces the benchmarks share: publisher processes, waiting, statistics, profiling. */
 
-export type Message = { topic: string; payload: string };
+/** `base64`: a binary payload (Sparkplug protobuf), base64 to cross the process boundary as JSON. */
+export type Message = { topic: string; payload: string; base64?: true };
 
 export interface Publishers {
   /** Lets every publisher go at once. */

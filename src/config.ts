@@ -39,6 +39,13 @@ const envFields = z.object({
     .default("plantgraph-ingest"),
   MQTT_SESSION_EXPIRY_SECONDS: positiveInt(86_400, 4_294_967_295),
   MQTT_RECEIVE_MAXIMUM: positiveInt(20_000, 65_535),
+  // The Sparkplug B host application id: its STATE topic is spBv1.0/STATE/<id>.
+  SPARKPLUG_HOST_ID: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]{1,64}$/, { message: "expected 1-64 letters, digits, '_', '.' or '-'" })
+    .default("plantgraph"),
+  // How long a setpoint write waits for the machine to report the value back.
+  ACTUATION_READBACK_SECONDS: positiveInt(10, 600),
   HOST: z.string().min(1).default("127.0.0.1"),
   PORT: z.coerce
     .number({ message: "expected a TCP port number" })
@@ -134,6 +141,8 @@ export interface Config {
     readonly sessionExpirySeconds: number;
     readonly receiveMaximum: number;
   };
+  readonly sparkplug: { readonly hostId: string };
+  readonly actuation: { readonly readBackTimeoutMs: number };
   readonly http: { readonly host: string; readonly port: number };
   readonly plantFile?: string;
   /** Runs the simulated plant; on by default only when no broker is configured. */
@@ -223,6 +232,8 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
       sessionExpirySeconds: e.MQTT_SESSION_EXPIRY_SECONDS,
       receiveMaximum: e.MQTT_RECEIVE_MAXIMUM,
     }),
+    sparkplug: Object.freeze({ hostId: e.SPARKPLUG_HOST_ID }),
+    actuation: Object.freeze({ readBackTimeoutMs: e.ACTUATION_READBACK_SECONDS * 1000 }),
     http: Object.freeze({ host: e.HOST, port: e.PORT }),
     plantFile: e.PLANT_FILE,
     simulator: e.SIMULATOR ?? e.MQTT_URL === undefined,

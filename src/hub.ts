@@ -3,14 +3,23 @@ import { applyPlantFile } from "./assets/plant-apply.js";
 import { createAuthenticator } from "./auth/authenticator.js";
 import { ensureBootstrapAccess } from "./auth/bootstrap.js";
 import { Bus } from "./bus/bus.js";
+import { Actuator } from "./actuation/actuator.js";
+import { commandChannels } from "./actuation/command-channel.js";
+import { mqttCommandChannel } from "./actuation/mqtt-command.channel.js";
+import { ReportedValues } from "./actuation/reported-values.js";
+import { sparkplugCommandChannel } from "./actuation/sparkplug-command.channel.js";
 import { secretBoxFor } from "./secrets/secret-box.js";
 import type { Config, Role } from "./config.js";
 import { openDatabase, type Database } from "./db/database.js";
 import { startEmbeddedBroker, type EmbeddedBroker } from "./demo/embedded-broker.js";
 import { demoSimulatedMachines, startSimulator, type Simulator } from "./demo/simulator.js";
+import { startSparkplugDemo } from "./demo/sparkplug-demo.js";
 import type { HealthCheck, HealthReport, HttpServer } from "./http/server.js";
 import { IngestService } from "./ingest/ingest.service.js";
 import { MqttSource } from "./ingest/mqtt.source.js";
+import { SparkplugHost } from "./ingest/sparkplug/sparkplug.host.js";
+import { sparkplugHostState } from "./ingest/sparkplug/sparkplug.state.js";
+import { ConnectivityRecorder } from "./telemetry/connectivity.store.js";
 import type { Logger } from "./log/logger.js";
 import { createHubPubSub, type PubSubHandle } from "./pubsub/pubsub.js";
 import { LatestValues } from "./telemetry/latest-values.js";
@@ -101,16 +110,31 @@ export async function startHub({ config, roles, log }: StartHubOptions): Promise
         receiveMaximum: config.mqtt.receiveMaximum,
         protocolVersion: parts.broker ? 4 : 5, // aedes speaks MQTT 3.1.1 only
         tls: await readMqttTls(config),
+        presence: sparkplugHostState(config.sparkplug.hostId, Date.now()),
         log,
       });
-      parts.ingest = new IngestService(database, parts.source, parts.writer, log);
+      const source = parts.source;
+      const sparkplug = new SparkplugHost((topic, payload) => source.publish(topic, payload), bus, log);
+      parts.connectivity = new ConnectivityRecorder(database, bus, log);
+      parts.ingest = new IngestService(database, parts.source, parts.writer, log, sparkplug);
       startReadingPublisher(bus, pubsub);
       parts.stopAssetListener = reloadBindingsOnAssetChange(pubsub, parts.ingest, log);
       parts.rules = new RuleRunner(database, bus, pubsub, new TransitionRecorder(database, parts.queues, pubsub, log), log);
       await parts.rules.start();
       await parts.ingest.start();
+      const reported = new ReportedValues(bus);
+      const sendCommand = (topic: string, payload: Buffer) => source.publish(topic, payload, { qos: 1 });
+      parts.actuator = new Actuator({
+        database,
+        pubsub,
+        channels: commandChannels(mqttCommandChannel(sendCommand, reported), sparkplugCommandChannel(sendCommand, reported, (...address) => sparkplug.birthType(...address))),
+        log,
+        readBackTimeoutMs: config.actuation.readBackTimeoutMs,
+      });
+      parts.actuator.start();
       if (config.simulator) {
         parts.simulator = await startSimulator({ mqttUrl, machines: demoSimulatedMachines(), log });
+        parts.sparkplugDemo = await startSparkplugDemo({ mqttUrl, log });
       }
     }
 
@@ -178,8 +202,11 @@ interface Parts {
   ingest?: IngestService;
   stopAssetListener?: () => Promise<void>;
   simulator?: Simulator;
+  sparkplugDemo?: Simulator;
   http?: HttpServer;
   rules?: RuleRunner;
+  connectivity?: ConnectivityRecorder;
+  actuator?: Actuator;
   redis?: ResolvedRedis;
   queues?: JobQueues;
   workers?: RunningWorkers;
@@ -250,10 +277,13 @@ function stopOnce(parts: Parts, log: Logger): () => Promise<void> {
     (stopping ??= (async () => {
       log.info("hub stopping");
       await step("simulator", () => parts.simulator?.stop());
+      await step("sparkplug demo", () => parts.sparkplugDemo?.stop());
+      await step("actuator", () => parts.actuator?.stop());
       await step("asset listener", () => parts.stopAssetListener?.());
       await step("sources", () => parts.ingest?.stop());
       await step("telemetry writer", () => parts.writer?.close());
       await step("rule engine", () => parts.rules?.stop());
+      await step("connectivity", () => parts.connectivity?.flush());
       await step("workers", () => parts.workers?.close());
       await step("http", () => parts.http?.close());
       await step("job queues", () => parts.queues?.close());

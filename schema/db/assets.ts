@@ -98,6 +98,12 @@ export const dataPoints = pgTable(
     mqttTopic: text("mqtt_topic"),
     /** Field of a JSON object payload that carries this point; default: "value" or a bare number. */
     mqttField: text("mqtt_field"),
+    /** Sparkplug B binding: the metric `sparkplugMetric` (default: the point name) of an edge node or its device. */
+    sparkplugGroup: text("sparkplug_group"),
+    sparkplugNode: text("sparkplug_node"),
+    /** Null: a metric of the edge node itself (NBIRTH/NDATA). */
+    sparkplugDevice: text("sparkplug_device"),
+    sparkplugMetric: text("sparkplug_metric"),
     ...timestamps,
   },
   (t) => [
@@ -107,5 +113,6 @@ export const dataPoints = pgTable(
       "data_point_normal_range",
       sql`${t.normalMin} is null or ${t.normalMax} is null or ${t.normalMin} <= ${t.normalMax}`,
     ),
+    check("data_point_sparkplug_node", sql`(${t.sparkplugGroup} is null) = (${t.sparkplugNode} is null)`),
   ],
 );

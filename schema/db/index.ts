@@ -6,3 +6,5 @@ export * from "./tasks.js";
 export * from "./audit.js";
 export * from "./lots.js";
 export * from "./lifecycle.js";
+export * from "./connectivity.js";
+export * from "./actuation.js";

@@ -116,6 +116,10 @@ export interface BindingRow {
   dataType: DataPointRow["dataType"];
   mqttTopic: string | null;
   mqttField: string | null;
+  sparkplugGroup: string | null;
+  sparkplugNode: string | null;
+  sparkplugDevice: string | null;
+  sparkplugMetric: string | null;
 }
 
 export function listBindings(db: DbOrTx): Promise<BindingRow[]> {
@@ -128,6 +132,10 @@ export function listBindings(db: DbOrTx): Promise<BindingRow[]> {
       dataType: dataPoints.dataType,
       mqttTopic: dataPoints.mqttTopic,
       mqttField: dataPoints.mqttField,
+      sparkplugGroup: dataPoints.sparkplugGroup,
+      sparkplugNode: dataPoints.sparkplugNode,
+      sparkplugDevice: dataPoints.sparkplugDevice,
+      sparkplugMetric: dataPoints.sparkplugMetric,
     })
     .from(dataPoints)
     .innerJoin(machines, eq(machines.id, dataPoints.machineId))

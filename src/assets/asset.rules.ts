@@ -1,5 +1,7 @@
 import { z } from "zod";
 import { dataTypes } from "../../schema/db/assets.js";
+import { actuationSpec } from "../actuation/actuation.rules.js";
+import { sparkplugId, sparkplugMetricName } from "../ingest/sparkplug/sparkplug.rules.js";
 import { isValidTopicFilter } from "../ingest/topic-filter.js";
 
 /**
@@ -42,10 +44,28 @@ export const dataPointSpec = z
     normalMax: z.number().finite().optional(),
     mqttTopic: topicFilter.optional(),
     mqttField: z.string().min(1).max(128).optional(),
+    sparkplugGroup: sparkplugId.optional(),
+    sparkplugNode: sparkplugId.optional(),
+    sparkplugDevice: sparkplugId.optional(),
+    /** Default: the point's name. */
+    sparkplugMetric: sparkplugMetricName.optional(),
+    actuation: actuationSpec.optional(),
   })
   .refine((p) => p.normalMin === undefined || p.normalMax === undefined || p.normalMin <= p.normalMax, {
     message: "normal range minimum must not exceed its maximum",
     path: ["normalMin"],
+  })
+  .refine((p) => (p.sparkplugGroup === undefined) === (p.sparkplugNode === undefined), {
+    message: "a Sparkplug binding names both its group and its edge node",
+    path: ["sparkplugNode"],
+  })
+  .refine((p) => (p.sparkplugDevice === undefined && p.sparkplugMetric === undefined) || p.sparkplugGroup !== undefined, {
+    message: "a Sparkplug device or metric needs the group and edge node too",
+    path: ["sparkplugGroup"],
+  })
+  .refine((p) => p.actuation?.transport !== "sparkplug" || p.sparkplugGroup !== undefined, {
+    message: "Sparkplug actuation writes through the point's Sparkplug binding: give it a group and edge node",
+    path: ["actuation", "transport"],
   });
 export type DataPointSpec = z.output<typeof dataPointSpec>;
 

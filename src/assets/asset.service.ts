@@ -111,6 +111,10 @@ export function upsertDataPoint(tx: Tx, machineId: number, spec: DataPointSpec):
     normalMax: spec.normalMax ?? null,
     mqttTopic: spec.mqttTopic ?? null,
     mqttField: spec.mqttField ?? null,
+    sparkplugGroup: spec.sparkplugGroup ?? null,
+    sparkplugNode: spec.sparkplugNode ?? null,
+    sparkplugDevice: spec.sparkplugDevice ?? null,
+    sparkplugMetric: spec.sparkplugMetric ?? null,
   });
 }
 

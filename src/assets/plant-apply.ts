@@ -13,6 +13,7 @@ import {
   upsertParents,
   type Upserted,
 } from "./asset.service.js";
+import { saveActuationLimits, saveMachineMethods } from "../actuation/actuation-targets.store.js";
 import { applyAutomations, applyIntegrations, applyRules, deleteRulesOfMachines, PLANT_FILE_ACTOR, PlantReferenceError } from "./plant-apply.workflows.js";
 import { formatPlantFileError, parsePlantFile, type PlantFileError, type PlantSpec } from "./plant-file.js";
 
@@ -98,12 +99,14 @@ export async function applyPlant(database: Database, plant: PlantSpec, options: 
             const keptPoints: number[] = [];
             for (const point of spec.dataPoints) {
               const upserted = await upsertDataPoint(tx, machine.id, point);
-              count(upserted.change);
+              const limitsChanged = await saveActuationLimits(tx, upserted.id, point.actuation);
+              count(upserted.change === "unchanged" && limitsChanged ? "updated" : upserted.change);
               countPolicy(await setRetentionPolicy(tx, { dataPointId: upserted.id }, point.retention, PLANT_FILE_ACTOR));
               keptPoints.push(upserted.id);
             }
             // Rules first: a rule moved off a data point the prune below deletes must not go with it.
             summary.deleted += await applyRules(tx, machine.id, spec.rules ?? [], options.prune === true, count);
+            summary.deleted += await saveMachineMethods(tx, machine.id, spec.methods ?? [], options.prune === true, count);
             if (options.prune) {
               summary.deleted += await deleteDataPoints(tx, await dataPointsNotIn(tx, machine.id, keptPoints));
             }

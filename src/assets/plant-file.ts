@@ -1,12 +1,14 @@
 import { isAlias, isMap, isNode, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from "yaml";
 import { z } from "zod";
 import { connectors } from "../../connectors/index.js";
+import { methodSpec, type MethodSpec } from "../actuation/actuation.rules.js";
 import type { Severity } from "../../schema/db/events.js";
 import { automationSpec, type ValidAutomation } from "../automations/automation.schema.js";
 import { integrationSpec } from "../integrations/integration.service.js";
 import { ruleSpec } from "../rules/rule.service.js";
 import { retentionSpec, type RetentionSpec } from "../lifecycle/retention-policy.js";
 import { ruleParams, type RuleParams } from "../rules/rule.schema.js";
+import { sparkplugId } from "../ingest/sparkplug/sparkplug.rules.js";
 import { assetName, dataPointSpec, timezone, type DataPointSpec } from "./asset.rules.js";
 
 /**
@@ -19,7 +21,7 @@ export interface PlantSpec { enterprise: string; sites: SiteSpec[]; integrations
 export interface SiteSpec { name: string; timezone: string; areas: AreaSpec[]; retention?: RetentionSpec }
 export interface AreaSpec { name: string; lines: LineSpec[] }
 export interface LineSpec { name: string; machines: MachineSpec[] }
-export interface MachineSpec { name: string; displayName?: string; dataPoints: DataPointFileSpec[]; rules?: RuleFileSpec[] }
+export interface MachineSpec { name: string; displayName?: string; dataPoints: DataPointFileSpec[]; rules?: RuleFileSpec[]; methods?: MethodSpec[] }
 /** A data point as the file declares it: the shared spec plus its own retention, when it has one. */
 export type DataPointFileSpec = DataPointSpec & { retention?: RetentionSpec };
 /** A rule on one of its machine's data points; in the file its params sit flat beside the name. */
@@ -55,10 +57,25 @@ const plantDataPoint = z
     normalRange: normalRange.optional(),
     mqtt: z.strictObject({ topic: point.mqttTopic, field: point.mqttField }).optional(),
     retention: retentionSpec.optional(),
+    sparkplug: z
+      .strictObject({ group: sparkplugId, node: sparkplugId, device: point.sparkplugDevice, metric: point.sparkplugMetric })
+      .optional(),
+    actuation: point.actuation,
   })
-  .transform(({ normalRange, mqtt, retention, ...rest }): DataPointFileSpec => {
+  .refine((p) => p.actuation?.transport !== "sparkplug" || p.sparkplug !== undefined, {
+    message: "Sparkplug actuation writes through the point's Sparkplug binding: add sparkplug: { group, node }",
+    path: ["actuation", "transport"],
+  })
+  .transform(({ normalRange, mqtt, sparkplug, actuation, retention, ...rest }): DataPointFileSpec => {
     const spec: DataPointFileSpec = { ...rest };
     if (retention) spec.retention = retention;
+    if (actuation !== undefined) spec.actuation = actuation;
+    if (sparkplug !== undefined) {
+      spec.sparkplugGroup = sparkplug.group;
+      spec.sparkplugNode = sparkplug.node;
+      if (sparkplug.device !== undefined) spec.sparkplugDevice = sparkplug.device;
+      if (sparkplug.metric !== undefined) spec.sparkplugMetric = sparkplug.metric;
+    }
     if (normalRange?.min !== undefined) spec.normalMin = normalRange.min;
     if (normalRange?.max !== undefined) spec.normalMax = normalRange.max;
     if (mqtt?.topic !== undefined) spec.mqttTopic = mqtt.topic;
@@ -114,6 +131,7 @@ const machine = z.strictObject({
   displayName: z.string().min(1).max(128).optional(),
   dataPoints: list(plantDataPoint),
   rules: list(plantRule),
+  methods: list(methodSpec),
 });
 const line = z.strictObject({ name: assetName, machines: list(machine) });
 const area = z.strictObject({ name: assetName, lines: list(line) });
@@ -213,6 +231,7 @@ const children: Record<string, readonly { key: string; kind: string }[]> = {
   machine: [
     { key: "dataPoints", kind: "data point" },
     { key: "rules", kind: "rule" },
+    { key: "methods", kind: "method" },
   ],
 };
 

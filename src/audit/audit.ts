@@ -36,6 +36,17 @@ export const auditActions = [
   "lot.hold_changed",
   "retention.changed",
   "telemetry.expired",
+  // Setpoint writes, step by step; old and new values are the point's value before and after.
+  "actuation.requested",
+  "actuation.refused",
+  "actuation.dry_run",
+  "actuation.pending_approval",
+  "actuation.approved",
+  "actuation.rejected",
+  "actuation.sent",
+  "actuation.confirmed",
+  "actuation.mismatch",
+  "actuation.failed",
 ] as const;
 export type AuditAction = (typeof auditActions)[number];
 

@@ -44,6 +44,12 @@ export const permissionMatrix = {
   "lot.record": ["operator", "technician", "engineer", "admin"],
   /** Put lots under retention hold and release them. */
   "lot.hold": ["engineer", "admin"],
+  /** See setpoint writes and method calls, their approvals and results. */
+  "actuation.read": ["operator", "technician", "engineer", "auditor", "admin"],
+  /** Write setpoints within their limits and call machine methods (critical ones then wait for an approval). */
+  "machine.actuate": ["operator", "technician", "engineer", "admin"],
+  /** Approve or reject someone else's write or call on a critical target. */
+  "actuation.approve": ["engineer", "admin"],
 } as const satisfies Record<string, readonly AccessRole[]>;
 
 export type Permission = keyof typeof permissionMatrix;

@@ -59,6 +59,17 @@ export const automationAction = z.discriminatedUnion("type", [
   z.strictObject({ type: z.literal("close_task"), key: actionKey, integration: integrationName, comment: template(4_000).optional() }),
   /** Comments on the tasks the event's alarm led to in this integration. */
   z.strictObject({ type: z.literal("comment_task"), key: actionKey, integration: integrationName, comment: template(4_000) }),
+  /**
+   * Writes a setpoint of the event's machine through the same guard as people: the point must
+   * allow automations, its limits hold, and a critical point waits for a person's approval.
+   */
+  z.strictObject({
+    type: z.literal("actuate"),
+    key: actionKey,
+    point: assetName,
+    value: z.number().finite(),
+    reason: z.string().trim().min(1).max(500).optional(),
+  }),
 ]);
 export type AutomationAction = z.output<typeof automationAction>;
 

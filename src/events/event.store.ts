@@ -1,7 +1,9 @@
 import { and, eq, gt, ne, sql } from "drizzle-orm";
 import { automations, eventActions, events, type EventKind, type Severity } from "../../schema/db/events.js";
 import { integrations } from "../../schema/db/security.js";
-import { recordAudit } from "../audit/audit.js";
+import { actuationRequests } from "../../schema/db/actuation.js";
+import { requestSetpoint } from "../actuation/actuation.service.js";
+import { recordAudit, systemActor } from "../audit/audit.js";
 import { automationMatches } from "../automations/automation.matcher.js";
 import { automationAction, automationConditions, type AutomationAction, type AutomationConditions } from "../automations/automation.schema.js";
 import { execute, type Tx } from "../db/database.js";
@@ -10,6 +12,9 @@ import type { AfterCommit } from "./after-commit.js";
 import type { MachineContext } from "./event-context.js";
 
 export type EventRow = typeof events.$inferSelect;
+
+/** Who an automation's setpoint writes are requested by. */
+const automationActor = (automationId: number) => systemActor(`automation:${automationId}`);
 type ParsedAutomation = Omit<typeof automations.$inferSelect, "conditions" | "actions"> & { conditions: AutomationConditions; actions: AutomationAction[] };
 
 export interface NewEvent {
@@ -109,6 +114,10 @@ export class EventWriter {
         continue;
       }
       for (const action of automation.actions) {
+        if (action.type === "actuate") {
+          await this.actuate(event, automation, action);
+          continue;
+        }
         const integration = (await this.integrations()).get(action.integration);
         const outsideSite = integration?.site && facts.machine && facts.machine.site !== integration.site;
         if (!integration || outsideSite) {
@@ -131,6 +140,22 @@ export class EventWriter {
     return planned;
   }
 
+  /** An automation's setpoint write: requested (and audited) in the event's transaction, sent by the actuator after the commit. */
+  private async actuate(event: EventRow, automation: ParsedAutomation, action: Extract<AutomationAction, { type: "actuate" }>): Promise<void> {
+    if (event.machineId === null) return this.skipped(event, automation.id, `${action.key}: the event has no machine to write to`);
+    const requested = await requestSetpoint(this.tx, this.after, {
+      machineId: event.machineId,
+      point: action.point,
+      value: action.value,
+      reason: action.reason ?? `automation "${automation.name}" on ${event.kind}: ${event.message}`,
+      dryRun: false,
+      requester: { id: automationActor(automation.id), kind: "automation" },
+      eventId: event.id,
+    });
+    if (!requested.ok) await this.skipped(event, automation.id, `${action.key}: ${requested.message}`);
+    else this.planned.set(`${automation.id}:${event.machineId}`, event.at.getTime());
+  }
+
   private async inCooldown(automation: typeof automations.$inferSelect, event: EventRow): Promise<boolean> {
     if (automation.cooldownSeconds <= 0) return false;
     const plannedAt = this.planned.get(`${automation.id}:${event.machineId}`);
@@ -148,7 +173,21 @@ export class EventWriter {
         ),
       )
       .limit(1);
-    return recent !== undefined;
+    if (recent) return true;
+    // Its setpoint writes count too: they plan no event_action, but do start something.
+    const [recentWrite] = await this.tx
+      .select({ id: actuationRequests.id })
+      .from(actuationRequests)
+      .innerJoin(events, eq(events.id, actuationRequests.eventId))
+      .where(
+        and(
+          eq(actuationRequests.requestedBy, automationActor(automation.id)),
+          event.machineId === null ? sql`${events.machineId} is null` : eq(events.machineId, event.machineId),
+          gt(events.at, new Date(event.at.getTime() - automation.cooldownSeconds * 1000)),
+        ),
+      )
+      .limit(1);
+    return recentWrite !== undefined;
   }
 
   private skipped(event: EventRow, automationId: number, reason: string): Promise<void> {

@@ -14,7 +14,9 @@ import {
   type MachineRow,
   type SiteRow,
 } from "../assets/asset.queries.js";
+import { limitsOfPoints, methodsOfMachines, type ActuationLimitRow, type MachineMethodRow } from "../actuation/actuation-targets.store.js";
 import { machinesInMaintenance } from "../tasks/task.service.js";
+import { disconnectedMachines } from "../telemetry/connectivity.store.js";
 import type { LatestValue } from "../telemetry/latest-values.js";
 import type { GraphqlDeps } from "./context.js";
 import { tasksOf, type TaskWithIntegration } from "./task/task.queries.js";
@@ -63,9 +65,15 @@ export function createLoaders(deps: GraphqlDeps) {
     tasksOfAlarm: grouped<TaskWithIntegration>((ids) => tasksOf(db, "alarmId", ids), (r) => r.task.alarmId!, false),
     tasksOfEvent: grouped<TaskWithIntegration>((ids) => tasksOf(db, "eventId", ids), (r) => r.task.eventId, false),
     tasksOfMachine: grouped<TaskWithIntegration>((ids) => tasksOf(db, "machineId", ids), (r) => r.task.machineId!, false),
+    actuationOfPoint: grouped<ActuationLimitRow>((ids) => limitsOfPoints(db, ids), (r) => r.dataPointId),
+    methodsOfMachine: grouped<MachineMethodRow>((ids) => methodsOfMachines(db, ids), (r) => r.machineId),
     inMaintenance: new DataLoader<number, boolean>(async (ids) => {
       const busy = await machinesInMaintenance(db, ids);
       return ids.map((id) => busy.has(id));
+    }, { cache: false }),
+    disconnected: new DataLoader<number, boolean>(async (ids) => {
+      const offline = await disconnectedMachines(db, ids);
+      return ids.map((id) => offline.has(id));
     }, { cache: false }),
   };
 }

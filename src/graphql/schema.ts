@@ -16,6 +16,8 @@ import { AlarmResolver } from "./alarm/alarm.resolver.js";
 import { AutomationResolver } from "./automation/automation.resolver.js";
 import { TaskResolver } from "./task/task.resolver.js";
 import { MachineTaskResolver } from "./task/machine-task.resolver.js";
+import { ActuationResolver } from "./actuation/actuation.resolver.js";
+import { DataPointActuationResolver, MachineMethodResolver } from "./actuation/actuation-target.resolver.js";
 import { EventActionResolver } from "./event-action/event-action.resolver.js";
 import { LotEventResolver, LotRecordResolver } from "./lot/lot-record.resolver.js";
 import { LotResolver } from "./lot/lot.resolver.js";
@@ -43,6 +45,9 @@ export const resolvers = [
   LotResolver,
   LotRecordResolver,
   LotEventResolver,
+  ActuationResolver,
+  DataPointActuationResolver,
+  MachineMethodResolver,
 ] as const;
 
 /**

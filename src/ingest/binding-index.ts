@@ -33,8 +33,9 @@ export class BindingIndex {
     this.size = bindings.length;
   }
 
+  /** Points bound to a Sparkplug metric are read from there only (src/ingest/sparkplug). */
   static fromRows(rows: readonly BindingRow[]): BindingIndex {
-    return new BindingIndex(rows.map(bindingFromRow));
+    return new BindingIndex(rows.filter((row) => row.sparkplugGroup === null).map(bindingFromRow));
   }
 
   lookup(topic: string): readonly Binding[] {

@@ -1,11 +1,15 @@
 import { listBindings } from "../assets/asset.queries.js";
 import type { Database } from "../db/database.js";
 import type { Logger } from "../log/logger.js";
+import { forgetConnectivityExcept } from "../telemetry/connectivity.store.js";
 import type { TelemetryWriter } from "../telemetry/telemetry.writer.js";
 import type { RawReading } from "../telemetry/sample.js";
 import { BindingIndex } from "./binding-index.js";
 import type { MqttSource } from "./mqtt.source.js";
 import { normalize } from "./payload.normalizer.js";
+import { SparkplugBindings } from "./sparkplug/sparkplug.bindings.js";
+import type { SparkplugHost } from "./sparkplug/sparkplug.host.js";
+import { isSparkplugTopic } from "./sparkplug/sparkplug.topic.js";
 
 /**
  * Wires a source to the normalizer and the writer, and keeps the topic bindings in step with
@@ -24,6 +28,8 @@ export class IngestService {
     private readonly source: MqttSource,
     private readonly writer: TelemetryWriter,
     private readonly log: Logger,
+    /** Reads the spBv1.0 namespace when set. */
+    private readonly sparkplug?: SparkplugHost,
   ) {}
 
   async start(): Promise<void> {
@@ -36,6 +42,7 @@ export class IngestService {
   }
 
   accept(reading: RawReading): Promise<void> {
+    if (this.sparkplug && isSparkplugTopic(reading.topic)) return this.writer.write(this.sparkplug.accept(reading));
     return this.writer.write(normalize(reading, this.index.lookup(reading.topic)));
   }
 
@@ -43,8 +50,13 @@ export class IngestService {
   reloadBindings(): Promise<void> {
     this.reloading ??= (async () => {
       try {
-        this.index = BindingIndex.fromRows(await listBindings(this.database.db));
-        await this.source.setFilters(this.index.subscriptionFilters());
+        const rows = await listBindings(this.database.db);
+        this.index = BindingIndex.fromRows(rows);
+        const sparkplug = new SparkplugBindings(rows);
+        this.sparkplug?.setBindings(sparkplug);
+        // A machine whose Sparkplug binding went must not stay OFFLINE from its last death.
+        await forgetConnectivityExcept(this.database.db, sparkplug.machineIds());
+        await this.source.setFilters([...this.index.subscriptionFilters(), ...(this.sparkplug?.subscriptionFilters() ?? [])]);
         this.log.debug({ bindings: this.index.size }, "ingest bindings loaded");
       } finally {
         this.reloading = undefined;

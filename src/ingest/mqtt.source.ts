@@ -28,6 +28,8 @@ export interface MqttSourceOptions {
   protocolVersion?: 4 | 5;
   /** PEM contents for mqtts:// and wss://: the broker's CA and the hub's client certificate. */
   tls?: { ca?: Buffer; cert?: Buffer; key?: Buffer };
+  /** A retained message published on every connect, and its counterpart the broker publishes when we vanish (a Sparkplug host's STATE). */
+  presence?: { topic: string; online: Buffer; offline: Buffer };
   log: Logger;
 }
 
@@ -92,6 +94,7 @@ export class MqttSource {
       // SUBACK bookkeeping see "already subscribed" (an empty grant) as a refusal.
       resubscribe: false,
       ...(options.tls ? { ...options.tls, rejectUnauthorized: true } : {}),
+      ...(options.presence ? { will: { topic: options.presence.topic, payload: options.presence.offline, qos: 1, retain: true } } : {}),
     });
     this.client = client;
     this.holdAcksUntilStored(client);
@@ -114,6 +117,11 @@ export class MqttSource {
       if (!connack.sessionPresent) this.active.clear();
       // Subscribing again is harmless when the session kept them, and repairs it when it did not.
       if (this.filters.size > 0) this.subscribing = this.subscribe([...this.filters]);
+      if (options.presence) {
+        this.publish(options.presence.topic, options.presence.online, { qos: 1, retain: true }).catch((error: unknown) =>
+          options.log.error({ err: error, topic: options.presence?.topic }, "mqtt presence not published"),
+        );
+      }
     });
     client.on("close", () => {
       if (this.currentStatus.state === "online") {
@@ -150,10 +158,20 @@ export class MqttSource {
     if (added.length > 0) await this.subscribe(added);
   }
 
+  /** Publishes on this connection; fails at once while disconnected (commands must not arrive late). */
+  async publish(topic: string, payload: Buffer, options: { qos: 0 | 1; retain?: boolean } = { qos: 0 }): Promise<void> {
+    if (!this.client?.connected) throw new Error("not connected to the MQTT broker");
+    await this.client.publishAsync(topic, payload, { qos: options.qos, retain: options.retain ?? false });
+  }
+
   async stop(): Promise<void> {
     clearTimeout(this.retryTimer);
     if (!this.client) return;
     this.currentStatus.state = "stopped";
+    // A clean stop says goodbye itself: the broker publishes the will only when a connection is lost.
+    if (this.options.presence && this.client.connected) {
+      await this.publish(this.options.presence.topic, this.options.presence.offline, { qos: 1, retain: true }).catch(() => {});
+    }
     // Not forced: mqtt.js flushes the acknowledgements already released before it disconnects.
     await this.client.endAsync(false);
     this.client = undefined;

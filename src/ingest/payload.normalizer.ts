@@ -97,7 +97,7 @@ export function normalize(raw: RawReading, bindings: readonly Binding[]): Normal
   return result;
 }
 
-function coerceValue(value: unknown, dataType: DataType): number | undefined {
+export function coerceValue(value: unknown, dataType: DataType): number | undefined {
   switch (dataType) {
     case "float":
       return typeof value === "number" && Number.isFinite(value) ? value : undefined;
@@ -119,14 +119,14 @@ export function parseTimestamp(ts: unknown, receivedAt: number): number | undefi
 
 const sparkplugQuality: Record<number, Quality> = { 192: "good", 500: "uncertain", 0: "bad" };
 
-function parseQuality(quality: unknown): Quality | undefined {
+export function parseQuality(quality: unknown): Quality | undefined {
   if (quality === undefined) return "good";
   if (quality === "good" || quality === "uncertain" || quality === "bad") return quality;
   if (typeof quality === "number") return sparkplugQuality[quality];
   return undefined;
 }
 
-function describe(value: unknown): string {
+export function describe(value: unknown): string {
   if (value === undefined) return "nothing";
   const text = JSON.stringify(value) ?? String(value);
   return text.length > 60 ? `${text.slice(0, 57)}...` : text;
@@ -143,7 +143,7 @@ function storedPayload(payload: Buffer): string {
   return `${payload.subarray(0, STORED_PAYLOAD_LIMIT).toString("utf8").replace(/\uFFFD$/, "")}…`;
 }
 
-function rejection(raw: RawReading, reason: QuarantineReason, detail: string, dataPointId?: number): Rejection {
+export function rejection(raw: RawReading, reason: QuarantineReason, detail: string, dataPointId?: number): Rejection {
   return {
     source: raw.source,
     topic: raw.topic,

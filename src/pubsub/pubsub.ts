@@ -2,6 +2,7 @@ import { createPubSub } from "@graphql-yoga/subscription";
 import { createRedisEventTarget } from "@graphql-yoga/redis-event-target";
 import { Redis } from "ioredis";
 import type { Logger } from "../log/logger.js";
+import type { ActuationStatus } from "../../schema/db/actuation.js";
 import type { Quality } from "../telemetry/sample.js";
 
 /** A reading as subscribers receive it: JSON-safe, timestamps as ISO strings. */
@@ -30,11 +31,20 @@ export type Topics = {
   RULES_CHANGED: [change: { at: string }];
   /** Lots whose record changed (started, ended, a component, a quality result, a hold). */
   TRACE_UPDATED: [change: TraceChange];
+  /** A setpoint write changed status; an ingest process sends the approved ones. */
+  ACTUATION_CHANGED: [change: ActuationChange];
 };
 
 export interface TraceChange {
   /** The lot changed first; a new component also names the parent lot. */
   lotIds: number[];
+  at: string;
+}
+
+export interface ActuationChange {
+  actuationId: number;
+  machineId: number;
+  status: ActuationStatus;
   at: string;
 }
 

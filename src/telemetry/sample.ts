@@ -29,6 +29,8 @@ export const quarantineReasons = [
   "missing_value",
   "wrong_type",
   "bad_timestamp",
+  /** A Sparkplug metric by an alias no birth defined, or from an edge node or device not born. */
+  "unknown_metric",
 ] as const;
 export type QuarantineReason = (typeof quarantineReasons)[number];
 

@@ -19,7 +19,7 @@ describe("the embedded demo (npm start with no configuration)", () => {
     if (dataDir) await rm(dataDir, { recursive: true, force: true });
   });
 
-  it("issues a one-time admin key, serves the six simulated machines with live values to it, and stops on SIGTERM", async () => {
+  it("issues a one-time admin key, serves the seven simulated machines (one over Sparkplug B) with live values to it, and stops on SIGTERM", async () => {
     dataDir = await mkdtemp(path.join(os.tmpdir(), "plantgraph-demo-"));
     // Blank values count as unset, so whatever the surrounding environment holds cannot leak in.
     hub = spawnHub({
@@ -40,10 +40,12 @@ describe("the embedded demo (npm start with no configuration)", () => {
     const machines = await eventually(async () => {
       const result = await graphql(endpoint, `{ machines(first: 10) { totalCount edges { node { path state metrics { name latest { value } } } } } }`, {}, key);
       const edges = result.data?.machines.edges as { node: { state: string; metrics: { latest: { value: number } | null }[] } }[] | undefined;
-      return edges?.length === 6 && edges.every((e) => e.node.metrics.every((m) => m.latest !== null)) ? result.data!.machines : undefined;
-    }, "live values for all six machines", 20_000);
-    expect(machines.totalCount).toBe(6);
-    expect(machines.edges.map((e: { node: { path: string } }) => e.node.path)).toContain("demo/plant-1/production/packaging/filler-1");
+      return edges?.length === 7 && edges.every((e) => e.node.metrics.every((m) => m.latest !== null)) ? result.data!.machines : undefined;
+    }, "live values for all seven machines", 20_000);
+    expect(machines.totalCount).toBe(7);
+    expect(machines.edges.map((e: { node: { path: string } }) => e.node.path)).toEqual(
+      expect.arrayContaining(["demo/plant-1/production/packaging/filler-1", "demo/plant-1/production/moulding/press-4"]),
+    );
     for (const { node } of machines.edges) expect(["RUNNING", "IDLE"]).toContain(node.state);
 
     const readyz = await fetch(new URL("/readyz", endpoint));

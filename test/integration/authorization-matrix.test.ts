@@ -17,6 +17,9 @@ import { createSecretBox } from "../../src/secrets/secret-box.js";
 import { createHubPubSub, type PubSubHandle } from "../../src/pubsub/pubsub.js";
 import { saveAutomation } from "../../src/automations/automation.service.js";
 import { startLot } from "../../src/lots/lot.service.js";
+import { saveActuationLimits, saveMachineMethods } from "../../src/actuation/actuation-targets.store.js";
+import { requestSetpoint } from "../../src/actuation/actuation.service.js";
+import { AfterCommit } from "../../src/events/after-commit.js";
 import { raiseTestAlarm, seedDeadAction, seedRule, seedTask } from "../support/alarms.js";
 import { createTestDatabase, type TestDatabase } from "../support/database.js";
 import { post, wsClient } from "../support/graphql.js";
@@ -74,11 +77,21 @@ describe("authorization matrix: every operation × role × site scope", () => {
     const lot = await startLot(testDb.database.db, { id: machineIds[target], path: machinePath(target) }, { code: `lot-${randomBytes(4).toString("hex")}` }, { actor: "test" });
     return String(lot.id);
   }
+  const actuationIds = {} as Record<Target, string>;
 
   /** A fresh active alarm on the target machine (its own rule), for the alarm mutations. */
   async function expendableAlarm(target: Target): Promise<string> {
     const rule = await seedRule(testDb.database.db, machineIds[target], "temperature");
     return String((await raiseTestAlarm(testDb.database.db, rule)).alarm.id);
+  }
+
+  /** A write to the target machine's (critical) temperature point, waiting for approval, asked for by someone else. */
+  async function pendingActuation(target: Target): Promise<string> {
+    const result = await testDb.database.db.transaction((tx) =>
+      requestSetpoint(tx, new AfterCommit(), { machineId: machineIds[target], point: "temperature", value: 1, reason: "matrix", dryRun: false, requester: { id: "key:someone-else", kind: "person" } }),
+    );
+    if (!result.ok || result.row.status !== "pending_approval") throw new Error(`seeding a pending write failed: ${JSON.stringify(result)}`);
+    return String(result.row.id);
   }
 
   /** An expendable machine (and data point) in the target site, for the delete operations. */
@@ -448,6 +461,49 @@ describe("authorization matrix: every operation × role × site scope", () => {
           pubsub.pubsub.publish("TRACE_UPDATED", { lotIds: [lotIds[t]], at: new Date().toISOString() }),
         ),
     },
+    {
+      field: "Query.actuations",
+      permission: "actuation.read",
+      run: (c, t) => outcome(c, `query($m: ID) { actuations(filter: { machineId: $m }) { edges { node { id } } } }`, { m: globalId("Machine", machineIds[t]) }, (d) =>
+        d.actuations.edges.some((e: any) => e.node.id === actuationIds[t])),
+    },
+    {
+      field: "Query.actuation",
+      permission: "actuation.read",
+      run: (c, t) => outcome(c, `query($id: ID!) { actuation(id: $id) { id machine { path } } }`, { id: actuationIds[t] }, (d) => d.actuation?.machine.path === machinePath(t)),
+    },
+    {
+      field: "Mutation.writeSetpoint",
+      permission: "machine.actuate",
+      run: (c, t) => outcome(
+        c,
+        `mutation($input: WriteSetpointInput!) { writeSetpoint(input: $input) { actuation { status } errors { message } } }`,
+        { input: { machineId: globalId("Machine", machineIds[t]), point: "temperature", value: 1, reason: "matrix", dryRun: true } },
+        (d) => d.writeSetpoint.actuation?.status === "DRY_RUN",
+      ),
+    },
+    {
+      field: "Mutation.callMachineMethod",
+      permission: "machine.actuate",
+      run: (c, t) => outcome(
+        c,
+        `mutation($input: CallMachineMethodInput!) { callMachineMethod(input: $input) { actuation { status } errors { message } } }`,
+        { input: { machineId: globalId("Machine", machineIds[t]), method: "reset", reason: "matrix", dryRun: true } },
+        (d) => d.callMachineMethod.actuation?.status === "DRY_RUN",
+      ),
+    },
+    {
+      field: "Mutation.approveActuation",
+      permission: "actuation.approve",
+      run: async (c, t) => outcome(c, `mutation($id: ID!) { approveActuation(id: $id) { actuation { status } errors { message } } }`, { id: await pendingActuation(t) }, (d) =>
+        d.approveActuation.actuation?.status === "APPROVED"),
+    },
+    {
+      field: "Mutation.rejectActuation",
+      permission: "actuation.approve",
+      run: async (c, t) => outcome(c, `mutation($id: ID!) { rejectActuation(id: $id, reason: "matrix") { actuation { status } errors { message } } }`, { id: await pendingActuation(t) }, (d) =>
+        d.rejectActuation.actuation?.status === "REFUSED"),
+    },
   ];
 
   /** Over graphql-ws: what `publish` announces for the target arrives, or the subscription is refused. */
@@ -518,6 +574,12 @@ describe("authorization matrix: every operation × role × site scope", () => {
       taskIds[target] = (await seedTask(testDb.database.db, { integrationId: board.id, machineId: machineIds[target], alarmId: alarmIds[target] })).id;
       await seedDeadAction(testDb.database.db, board.id, machineIds[target]);
       lotIds[target] = (await startLot(testDb.database.db, { id: machineIds[target], path: machinePath(target) }, { code: `lot-of-${target}` }, { actor: "test" })).id;
+      const { rows: [point] } = await testDb.database.query<{ id: number }>(`select id from data_point where machine_id = $1 and name = 'temperature'`, [machineIds[target]]);
+      await testDb.database.db.transaction((tx) => saveActuationLimits(tx, point!.id, { transport: "mqtt", topic: `${machinePath(target)}/set`, critical: true, allowAutomation: false, tolerance: 0 }));
+      actuationIds[target] = await pendingActuation(target);
+      await testDb.database.db.transaction((tx) =>
+        saveMachineMethods(tx, machineIds[target], [{ name: "reset", transport: "mqtt", topic: `${machinePath(target)}/reset`, critical: false, allowAutomation: false }], false, () => {}),
+      );
     }
     await saveAutomation(testDb.database.db, { name: "matrix-automation", trigger: "alarm.raised", actions: [{ type: "create_task", key: "t", integration: "board", title: "x" }] }, "test");
     const config = parseConfig({

@@ -105,7 +105,7 @@ export function spawnHub(options: { roles: string; env: Record<string, string>; 
 
 export interface OutgoingMessage {
   topic: string;
-  payload: string;
+  payload: string | Buffer;
 }
 
 export interface PublishProgress {

@@ -16,6 +16,10 @@ function row(overrides: Partial<BindingRow> = {}): BindingRow {
     dataType: "float",
     mqttTopic: null,
     mqttField: null,
+    sparkplugGroup: null,
+    sparkplugNode: null,
+    sparkplugDevice: null,
+    sparkplugMetric: null,
     ...overrides,
   };
 }
@@ -127,6 +131,15 @@ describe("BindingIndex.lookup", () => {
     expect(ids(fromRows.lookup(`${PRESS}/temperature`))).toEqual([21]);
     expect(ids(fromRows.lookup(PRESS))).toEqual([22, 23]);
     expect(ids(fromRows.lookup(`${PRESS}/speed`))).toEqual([]);
+  });
+
+  it("leaves out points bound to a Sparkplug metric: they are read from Sparkplug only", () => {
+    const fromRows = BindingIndex.fromRows([
+      row({ dataPointId: 31, name: "temperature" }),
+      row({ dataPointId: 32, name: "pressure", sparkplugGroup: "g", sparkplugNode: "n" }),
+    ]);
+    expect(ids(fromRows.lookup(`${PRESS}/temperature`))).toEqual([31]);
+    expect(ids(fromRows.lookup(`${PRESS}/pressure`))).toEqual([]);
   });
 });
 

@@ -20,6 +20,8 @@ describe("parseConfig defaults", () => {
       database: { url: undefined, dataDir: "./data" },
       redisUrl: undefined,
       mqtt: { url: undefined, clientId: "plantgraph-ingest", sessionExpirySeconds: 86_400, receiveMaximum: 20_000 },
+      sparkplug: { hostId: "plantgraph" },
+      actuation: { readBackTimeoutMs: 10_000 },
       http: { host: "127.0.0.1", port: 4000 },
       plantFile: undefined,
       simulator: true,

@@ -87,8 +87,9 @@ describe("parsePlantFile: valid files", () => {
                         { name: "pressure", dataType: "float", mqttField: "p" },
                       ],
                       rules: [],
+                      methods: [],
                     },
-                    { name: "labeler-1", dataPoints: [], rules: [] },
+                    { name: "labeler-1", dataPoints: [], rules: [], methods: [] },
                   ],
                 },
                 { name: "line-2", machines: [] },
@@ -612,7 +613,7 @@ describe("parsePlantFile: automations", () => {
 
   it("accepts an action naming an integration the file does not declare (it may exist in the database)", () => {
     const text = machineWithRules([], ["automations:", "  - { name: a, trigger: alarm.raised, actions: [{ type: close_task, key: c, integration: jira }] }"]);
-    expect(plantOf(text).automations?.[0]?.actions[0]?.integration).toBe("jira");
+    expect(plantOf(text).automations?.[0]?.actions[0]).toMatchObject({ integration: "jira" });
   });
 
   const automation = (...lines: string[]) => machineWithRules([], [...board, "automations:", "  - name: a", ...lines]);
@@ -625,7 +626,7 @@ describe("parsePlantFile: automations", () => {
     [
       "an unknown action type",
       automation("    trigger: alarm.raised", "    actions:", "      - { type: send_fax, key: c, integration: board }"),
-      { line: 20, path: "automations[0].actions[0].type", message: "Invalid discriminator value. Expected 'create_task' | 'notify' | 'close_task' | 'comment_task'" },
+      { line: 20, path: "automations[0].actions[0].type", message: "Invalid discriminator value. Expected 'create_task' | 'notify' | 'close_task' | 'comment_task' | 'actuate'" },
     ],
     [
       "a create_task without a title",
@@ -700,7 +701,7 @@ describe("the demo plant", () => {
   });
 
   it("gives every machine the overheating, bearing-wear, at-capacity and batch rules, and one point a stale rule", () => {
-    expect(machines).toHaveLength(6);
+    expect(machines).toHaveLength(7);
     for (const machine of machines) {
       expect(machine.rules?.map((r) => r.name)).toEqual(expect.arrayContaining(["overheating", "bearing-wear", "at-capacity", "batch"]));
     }
@@ -731,7 +732,7 @@ describe("the demo plant", () => {
 
   it("seeds the board and automations that name only it, so it applies to an empty database", () => {
     expect(plant?.integrations).toEqual([{ name: "board", kind: "builtin", site: null, config: {} }]);
-    expect(plant?.automations?.map((a) => [a.name, a.trigger, a.actions.map((x) => `${x.type}@${x.integration}`)])).toEqual([
+    expect(plant?.automations?.map((a) => [a.name, a.trigger, a.actions.map((x) => `${x.type}@${"integration" in x ? x.integration : "-"}`)])).toEqual([
       ["batch quality check", "batch.completed", ["create_task@board"]],
       ["maintenance ticket", "alarm.raised", ["create_task@board"]],
       ["maintenance ticket closed", "alarm.cleared", ["close_task@board"]],
@@ -771,5 +772,65 @@ describe("parsePlantFile: retention", () => {
       { line: 13, column: expect.any(Number), path: "sites[0].areas[0].lines[0].machines[0].dataPoints[0].retention.hourDays", message: "expected whole days" },
       { line: 13, column: expect.any(Number), path: "sites[0].areas[0].lines[0].machines[0].dataPoints[0].retention.secondDays", message: 'unknown key "secondDays"' },
     ]);
+  });
+});
+
+describe("parsePlantFile: Sparkplug bindings and actuation", () => {
+  const pointFile = (...point: string[]) => machineWith(...point.map((line) => `                  ${line}`));
+  /** The machine of `machineWith` with the given lines as its method list (from line 11). */
+  const withMethods = (...lines: string[]) => machineWith(...lines).replace("dataPoints:", "methods:");
+  const firstPoint = (plant: PlantSpec) => plant.sites[0]?.areas[0]?.lines[0]?.machines[0]?.dataPoints[0];
+
+  it("reads a Sparkplug binding and actuation limits, with their defaults", () => {
+    const plant = plantOf(
+      pointFile(
+        "- name: speed-setpoint",
+        "  sparkplug: { group: plant-1, node: edge-7, device: plc, metric: Setpoints/Speed }",
+        "  actuation: { transport: sparkplug, min: 0, max: 200, maxStep: 20, minIntervalSeconds: 5, critical: true }",
+      ),
+    );
+    expect(firstPoint(plant)).toStrictEqual({
+      name: "speed-setpoint",
+      dataType: "float",
+      sparkplugGroup: "plant-1",
+      sparkplugNode: "edge-7",
+      sparkplugDevice: "plc",
+      sparkplugMetric: "Setpoints/Speed",
+      actuation: { transport: "sparkplug", min: 0, max: 200, maxStep: 20, minIntervalSeconds: 5, critical: true, allowAutomation: false, tolerance: 0 },
+    });
+  });
+
+  it("reads a machine's methods, with their defaults; a duplicate method name is refused", () => {
+    const text = withMethods(
+      "                  - { name: reset, transport: mqtt, topic: acme/cmd/reset, minIntervalSeconds: 60 }",
+      "                  - { name: start, transport: sparkplug, sparkplug: { group: g, node: n, metric: Commands/Start }, critical: true }",
+    );
+    expect(plantOf(text).sites[0]?.areas[0]?.lines[0]?.machines[0]?.methods).toStrictEqual([
+      { name: "reset", transport: "mqtt", topic: "acme/cmd/reset", minIntervalSeconds: 60, critical: false, allowAutomation: false },
+      { name: "start", transport: "sparkplug", sparkplug: { group: "g", node: "n", metric: "Commands/Start" }, critical: true, allowAutomation: false },
+    ]);
+    const [duplicate] = errorsOf(`${text}                  - { name: reset, transport: mqtt, topic: acme/cmd/other }\n`);
+    expect(duplicate).toMatchObject({ line: 13, message: 'duplicate method name "reset" (first at line 11)' });
+  });
+
+  it.each([
+    ["an MQTT method without a topic", "{ name: m, transport: mqtt }", "methods[0].topic"],
+    ["a Sparkplug method with a topic", "{ name: m, transport: sparkplug, topic: a/b, sparkplug: { group: g, node: n, metric: x } }", "methods[0].topic"],
+  ])("refuses %s", (_title, method, path) => {
+    const [error] = errorsOf(withMethods(`                  - ${method}`));
+    expect(error).toMatchObject({ line: 11, path: `sites[0].areas[0].lines[0].machines[0].${path}` });
+  });
+
+  it.each([
+    ["a group without its node", ["- name: p", "  sparkplug: { group: g }"], 12, "sparkplug.node"],
+    ["a '/' in a node id", ["- name: p", "  sparkplug: { group: g, node: a/b }"], 12, "sparkplug.node"],
+    ["Sparkplug actuation without a Sparkplug binding", ["- name: p", "  actuation: { transport: sparkplug }"], 12, "actuation.transport"],
+    ["MQTT actuation without a command topic", ["- name: p", "  actuation: { transport: mqtt, max: 3 }"], 12, "actuation.topic"],
+    ["a wildcard command topic", ["- name: p", "  actuation: { transport: mqtt, topic: a/+/set }"], 12, "actuation.topic"],
+    ["min above max", ["- name: p", "  actuation: { transport: mqtt, topic: a/set, min: 5, max: 1 }"], 12, "actuation.min"],
+  ])("refuses %s", (_title, point, line, path) => {
+    const [error, ...rest] = errorsOf(pointFile(...point));
+    expect(rest).toEqual([]);
+    expect(error).toMatchObject({ line, path: `${point0}.${path}` });
   });
 });

@@ -10,6 +10,7 @@ import {
   type MachineProfile,
   type MachineState,
 } from "../../src/demo/simulator.js";
+import { demoSparkplugMachine } from "../../src/demo/sparkplug-demo.js";
 
 /** mulberry32: a tiny seeded PRNG so runs are reproducible. */
 function seededRandom(seed: number): () => number {
@@ -147,12 +148,12 @@ describe("demo plant", () => {
     ),
   );
 
-  it("declares exactly the machines the simulator feeds", () => {
-    expect(machines.map((m) => m.path).sort()).toEqual(demoSimulatedMachines().map((m) => m.path).sort());
+  it("declares exactly the machines the simulator and the Sparkplug demo feed", () => {
+    expect(machines.map((m) => m.path).sort()).toEqual([...demoSimulatedMachines().map((m) => m.path), demoSparkplugMachine.path].sort());
   });
 
-  it("binds every simulated metric of every machine to its telemetry topic with a matching unit and type", () => {
-    for (const machine of machines) {
+  it("binds every simulated metric of every JSON machine to its telemetry topic with a matching unit and type", () => {
+    for (const machine of machines.filter((m) => m.path !== demoSparkplugMachine.path)) {
       const declared = machine.dataPoints.map((p) => ({ name: p.name, unit: p.unit, dataType: p.dataType, ...p.mqtt }));
       const expected = simulatedMetrics.map((m) => ({ ...m, topic: `${machine.path}/telemetry`, field: m.name }));
       expect(declared).toEqual(expected);

@@ -53,6 +53,18 @@ export class UpsertDataPointInput {
 
   @Field(() => String, { nullable: true, description: "Field of a JSON object payload carrying this point." })
   mqttField?: string;
+
+  @Field(() => String, { nullable: true, description: "Sparkplug B group id; with sparkplugNode the point is read from that edge node, not from a plain topic." })
+  sparkplugGroup?: string;
+
+  @Field(() => String, { nullable: true, description: "Sparkplug B edge node id." })
+  sparkplugNode?: string;
+
+  @Field(() => String, { nullable: true, description: "Sparkplug B device id; absent: a metric of the edge node itself." })
+  sparkplugDevice?: string;
+
+  @Field(() => String, { nullable: true, description: "Sparkplug B metric name; default: the point's name." })
+  sparkplugMetric?: string;
 }
 
 @ObjectType("MachinePayload")

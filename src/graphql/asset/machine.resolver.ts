@@ -58,10 +58,13 @@ export class MachineResolver {
   }
 
   @Authorized("telemetry.read")
-  @FieldResolver(() => MachineStateEnum, { description: "MAINTENANCE while a task of the machine is in progress; otherwise derived from its latest readings." })
+  @FieldResolver(() => MachineStateEnum, {
+    description: "MAINTENANCE while a task of the machine is in progress; OFFLINE while its source declares it dead (Sparkplug NDEATH/DDEATH); otherwise derived from its latest readings.",
+  })
   async state(@Root() machine: Machine, @Ctx() ctx: GraphqlContext): Promise<MachineState> {
     // A task in progress means people are working on the machine, whatever its telemetry says.
     if (await ctx.loaders.inMaintenance.load(machine.dbId)) return "maintenance";
+    if (await ctx.loaders.disconnected.load(machine.dbId)) return "offline";
     const points = await ctx.loaders.dataPointsOfMachine.load(machine.dbId);
     const latest = await ctx.loaders.latest.loadMany(points.map((p) => p.id));
     const byMetric = new Map<string, LatestValue>();

@@ -30,6 +30,21 @@ export class MqttBinding {
   field?: string | null;
 }
 
+@ObjectType("SparkplugBinding", { description: "The Sparkplug B metric this data point is read from." })
+export class SparkplugBinding {
+  @Field(() => String)
+  group!: string;
+
+  @Field(() => String)
+  node!: string;
+
+  @Field(() => String, { nullable: true, description: "Absent: a metric of the edge node itself." })
+  device?: string | null;
+
+  @Field(() => String)
+  metric!: string;
+}
+
 @ObjectType("Reading")
 export class Reading {
   @Field(() => Float, { description: "Booleans read as 1 and 0." })
@@ -73,6 +88,9 @@ export class DataPoint extends Node {
 
   @Field(() => MqttBinding)
   mqtt!: MqttBinding;
+
+  @Field(() => SparkplugBinding, { nullable: true, description: "Set when the point is read from Sparkplug B instead of its MQTT topic." })
+  sparkplug?: SparkplugBinding | null;
 }
 
 export function toDataPoint(row: DataPointRow, machinePath: string): DataPoint {
@@ -88,5 +106,9 @@ export function toDataPoint(row: DataPointRow, machinePath: string): DataPoint {
       topic: row.mqttTopic ?? (row.mqttField ? machinePath : `${machinePath}/${row.name}`),
       field: row.mqttField,
     }),
+    sparkplug:
+      row.sparkplugGroup === null || row.sparkplugNode === null
+        ? null
+        : Object.assign(new SparkplugBinding(), { group: row.sparkplugGroup, node: row.sparkplugNode, device: row.sparkplugDevice, metric: row.sparkplugMetric ?? row.name }),
   });
 }
