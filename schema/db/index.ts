@@ -4,3 +4,6 @@ export * from "./security.js";
 export * from "./events.js";
 export * from "./tasks.js";
 export * from "./audit.js";
+export * from "./availability.js";
+export * from "./calendar.js";
+export * from "./orders.js";

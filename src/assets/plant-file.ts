@@ -6,6 +6,8 @@ import { automationSpec, type ValidAutomation } from "../automations/automation.
 import { integrationSpec } from "../integrations/integration.service.js";
 import { ruleSpec } from "../rules/rule.service.js";
 import { ruleParams, type RuleParams } from "../rules/rule.schema.js";
+import { machineStateConfig, type MachineStateConfig } from "../availability/state-config.js";
+import { calendarSpec, type CalendarSpec } from "../calendar/calendar.schema.js";
 import { assetName, dataPointSpec, timezone, type DataPointSpec } from "./asset.rules.js";
 
 /**
@@ -15,10 +17,10 @@ import { assetName, dataPointSpec, timezone, type DataPointSpec } from "./asset.
 
 /** Parsing always fills the lists; a spec built in code may leave out what it does not use. */
 export interface PlantSpec { enterprise: string; sites: SiteSpec[]; integrations?: IntegrationFileSpec[]; automations?: ValidAutomation[] }
-export interface SiteSpec { name: string; timezone: string; areas: AreaSpec[] }
+export interface SiteSpec { name: string; timezone: string; areas: AreaSpec[]; calendar?: CalendarSpec }
 export interface AreaSpec { name: string; lines: LineSpec[] }
-export interface LineSpec { name: string; machines: MachineSpec[] }
-export interface MachineSpec { name: string; displayName?: string; dataPoints: DataPointSpec[]; rules?: RuleFileSpec[] }
+export interface LineSpec { name: string; machines: MachineSpec[]; calendar?: CalendarSpec }
+export interface MachineSpec { name: string; displayName?: string; dataPoints: DataPointSpec[]; rules?: RuleFileSpec[]; state?: MachineStateConfig }
 /** A rule on one of its machine's data points; in the file its params sit flat beside the name. */
 export interface RuleFileSpec { name: string; point: string; severity: Severity; enabled: boolean; params: RuleParams }
 /** An integration without its secrets: those are set over GraphQL, never in a file. */
@@ -109,10 +111,11 @@ const machine = z.strictObject({
   displayName: z.string().min(1).max(128).optional(),
   dataPoints: list(plantDataPoint),
   rules: list(plantRule),
+  state: machineStateConfig.optional(),
 });
-const line = z.strictObject({ name: assetName, machines: list(machine) });
+const line = z.strictObject({ name: assetName, machines: list(machine), calendar: calendarSpec.optional() });
 const area = z.strictObject({ name: assetName, lines: list(line) });
-const site = z.strictObject({ name: assetName, timezone: timezone.default("UTC"), areas: list(area) });
+const site = z.strictObject({ name: assetName, timezone: timezone.default("UTC"), areas: list(area), calendar: calendarSpec.optional() });
 const plantFile = z.strictObject({
   enterprise: assetName,
   sites: list(site),

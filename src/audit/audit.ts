@@ -29,6 +29,12 @@ export const auditActions = [
   "task.status_changed",
   "notification.sent",
   "webhook.received",
+  "calendar.saved",
+  "machine_state_config.saved",
+  "downtime_reason.set",
+  "order.created",
+  "order.updated",
+  "order.imported",
 ] as const;
 export type AuditAction = (typeof auditActions)[number];
 

@@ -7,6 +7,8 @@ export interface BusEvents {
   samplesStored: readonly Sample[];
   /** The asset model changed; bindings must be rebuilt. */
   assetsChanged: { readonly at: string };
+  /** A source saw a machine go (Sparkplug NDEATH/DDEATH) or come back (BIRTH). */
+  machineConnectivity: { machineId: string; online: boolean; at: Date; reason: string };
 }
 export type BusEventName = keyof BusEvents;
 type Listener<K extends BusEventName> = (payload: BusEvents[K]) => void | Promise<void>;

@@ -28,7 +28,20 @@ export type Topics = {
   TASK_CHANGED: [change: TaskChange];
   /** Rules changed: ingest replicas reload their rule engine. */
   RULES_CHANGED: [change: { at: string }];
+  /** A machine entered a state (a new interval began, or the open one's state or reason changed). */
+  MACHINE_STATE_CHANGED: [change: MachineStateChange];
+  /** Shift calendars or machine state configs changed: the state tracker reloads them. */
+  PLANNING_CHANGED: [change: { at: string; machineIds?: number[] }];
 };
+
+export interface MachineStateChange {
+  machineId: number;
+  intervalId: number;
+  state: "running" | "idle" | "down" | "maintenance" | "setup" | "offline" | "planned_stop";
+  reason: string;
+  source: string;
+  since: string;
+}
 
 export interface AlarmChange {
   alarmId: number;
