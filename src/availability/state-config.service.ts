@@ -1,11 +1,11 @@
-import { eq, sql } from "drizzle-orm";
+import { eq, inArray, sql } from "drizzle-orm";
 import { machineStateConfigs } from "../../schema/db/availability.js";
 import { dataPoints } from "../../schema/db/assets.js";
 import type { ChangeKind } from "../assets/asset.service.js";
 import { recordAudit } from "../audit/audit.js";
 import type { DbOrTx, Tx } from "../db/database.js";
 import { canonicalJson } from "../db/canonical-json.js";
-import type { MachineStateConfig } from "./state-config.js";
+import { effectiveStateConfig, machineStateConfig, type EffectiveStateConfig, type MachineStateConfig } from "./state-config.js";
 
 /** A state source or counter names a data point the machine does not have. */
 export class StateConfigPointMissing extends Error {
@@ -31,4 +31,17 @@ export async function saveStateConfig(tx: Tx, machineId: number, config: Machine
 export async function stateConfigOf(db: DbOrTx, machineId: number): Promise<Record<string, unknown> | undefined> {
   const [row] = await db.select().from(machineStateConfigs).where(eq(machineStateConfigs.machineId, machineId));
   return row?.config;
+}
+
+/** The configuration in effect for each machine: its own, or the defaults its data points suggest. */
+export async function stateConfigs(db: DbOrTx, machineIds: readonly number[]): Promise<Map<number, EffectiveStateConfig>> {
+  if (machineIds.length === 0) return new Map();
+  const [configs, points] = await Promise.all([
+    db.select().from(machineStateConfigs).where(inArray(machineStateConfigs.machineId, [...machineIds])),
+    db.select({ machineId: dataPoints.machineId, name: dataPoints.name }).from(dataPoints).where(inArray(dataPoints.machineId, [...machineIds])),
+  ]);
+  const stated = new Map(configs.map((c) => [c.machineId, machineStateConfig.parse(c.config)]));
+  const names = new Map<number, string[]>();
+  for (const p of points) names.set(p.machineId, [...(names.get(p.machineId) ?? []), p.name]);
+  return new Map(machineIds.map((id) => [id, effectiveStateConfig(stated.get(id), names.get(id) ?? [])]));
 }

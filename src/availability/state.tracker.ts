@@ -10,7 +10,7 @@ import { machineContexts } from "../events/event-context.js";
 import { EventWriter } from "../events/event.store.js";
 import type { Logger } from "../log/logger.js";
 import { applyProgress } from "../orders/order.service.js";
-import { stateConfigs } from "../orders/projection.js";
+import { stateConfigs } from "./state-config.service.js";
 import type { HubPubSub, Topics } from "../pubsub/pubsub.js";
 import { machinesInMaintenance } from "../tasks/task.service.js";
 import type { Sample } from "../telemetry/sample.js";

@@ -1,10 +1,9 @@
-import { eq, inArray, sql } from "drizzle-orm";
-import { machineStateConfigs } from "../../schema/db/availability.js";
-import { dataPoints } from "../../schema/db/assets.js";
+import { eq, sql } from "drizzle-orm";
 import { productionOrders } from "../../schema/db/orders.js";
 import { computeKpis } from "../availability/kpi.js";
 import { machineKpiInputs, noCounts } from "../availability/kpi.queries.js";
-import { effectiveStateConfig, idealCycleSeconds, machineStateConfig, type EffectiveStateConfig } from "../availability/state-config.js";
+import { idealCycleSeconds, type EffectiveStateConfig } from "../availability/state-config.js";
+import { stateConfigs } from "../availability/state-config.service.js";
 import { plannedProductionWindows, plannedStops } from "../calendar/calendar.js";
 import { machineCalendars, type MachineCalendar } from "../calendar/calendar.service.js";
 import type { DbOrTx, Tx } from "../db/database.js";
@@ -45,18 +44,6 @@ export interface MachineSchedule {
   orders: ScheduledOrder[];
   /** When the machine is free of its queue (undefined: beyond the horizon). */
   freeAt?: number;
-}
-
-export async function stateConfigs(db: DbOrTx, machineIds: readonly number[]): Promise<Map<number, EffectiveStateConfig>> {
-  if (machineIds.length === 0) return new Map();
-  const [configs, points] = await Promise.all([
-    db.select().from(machineStateConfigs).where(inArray(machineStateConfigs.machineId, [...machineIds])),
-    db.select({ machineId: dataPoints.machineId, name: dataPoints.name }).from(dataPoints).where(inArray(dataPoints.machineId, [...machineIds])),
-  ]);
-  const stated = new Map(configs.map((c) => [c.machineId, machineStateConfig.parse(c.config)]));
-  const names = new Map<number, string[]>();
-  for (const p of points) names.set(p.machineId, [...(names.get(p.machineId) ?? []), p.name]);
-  return new Map(machineIds.map((id) => [id, effectiveStateConfig(stated.get(id), names.get(id) ?? [])]));
 }
 
 /** Planned production windows, computed once per distinct calendar (machines of a line share theirs). */

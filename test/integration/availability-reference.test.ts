@@ -2,7 +2,9 @@ import { DateTime } from "luxon";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { dataPointsByMachine, machineByPath } from "../../src/assets/asset.queries.js";
 import { applyPlantText } from "../../src/assets/plant-apply.js";
+import { cycleTimes } from "../../src/availability/cycle-times.js";
 import { kpisOf } from "../../src/availability/kpi.service.js";
+import { stateConfigs } from "../../src/availability/state-config.service.js";
 import { StateTracker } from "../../src/availability/state.tracker.js";
 import { Bus } from "../../src/bus/bus.js";
 import { createLogger } from "../../src/log/logger.js";
@@ -203,6 +205,17 @@ describe("reference day: states, intervals and ISO 22400 KPIs against hand-compu
 
     const odd = await kpisOf(testDb.database.db, [ids.a], local("08:20:30"), local("15:47:10"), dayEnd);
     expect(odd).toMatchObject({ plannedBusyTime: 26_800 - 1_800, actualProductionTime: 4_500 + 5_100 + 11_830, actualDownTime: 1_470 + 1_800, actualDelayTime: 300 });
+  });
+
+  it("flags press-a running persistently slower than its ideal cycle (12 s against 10 s), not filler-b", async () => {
+    const configs = await stateConfigs(testDb.database.db, [ids.a, ids.b]);
+    const [a] = await cycleTimes(testDb.database.db, ids.a, configs.get(ids.a)!, dayStart, dayEnd);
+    expect(a).toMatchObject({ product: "", idealSeconds: 10, slower: true });
+    expect(a!.medianSeconds).toBeCloseTo(12, 6);
+    expect(a!.samples).toBeGreaterThanOrEqual(9);
+    const [b] = await cycleTimes(testDb.database.db, ids.b, configs.get(ids.b)!, dayStart, dayEnd);
+    expect(b).toMatchObject({ idealSeconds: 20, slower: false });
+    expect(b!.medianSeconds).toBeCloseTo(20, 6);
   });
 
   it("gives the same answer from day rollups, hour rollups and raw intervals", async () => {
