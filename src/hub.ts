@@ -22,6 +22,8 @@ import { TransitionRecorder } from "./events/transition.recorder.js";
 import { JobQueues } from "./jobs/queues.js";
 import { startWorkers, type RunningWorkers } from "./jobs/workers.js";
 import { RuleRunner } from "./rules/rule.runner.js";
+import { StateTracker } from "./availability/state.tracker.js";
+import { PlanningRunner } from "./orders/planning.js";
 
 export interface Hub {
   /** The GraphQL endpoint (HTTP and WebSocket), when this process serves the api role. */
@@ -103,6 +105,10 @@ export async function startHub({ config, roles, log }: StartHubOptions): Promise
       parts.stopAssetListener = reloadBindingsOnAssetChange(pubsub, parts.ingest, log);
       parts.rules = new RuleRunner(database, bus, pubsub, new TransitionRecorder(database, parts.queues, pubsub, log), log);
       await parts.rules.start();
+      parts.states = new StateTracker(database, bus, pubsub, parts.queues, log, { offlineAfterMs: config.machineOfflineAfterSeconds * 1000 });
+      await parts.states.start();
+      parts.planning = new PlanningRunner(database, parts.queues, pubsub, log);
+      parts.planning.start();
       await parts.ingest.start();
       if (config.simulator) {
         parts.simulator = await startSimulator({ mqttUrl, machines: demoSimulatedMachines(), log });
@@ -155,6 +161,8 @@ interface Parts {
   simulator?: Simulator;
   http?: HttpServer;
   rules?: RuleRunner;
+  states?: StateTracker;
+  planning?: PlanningRunner;
   redis?: ResolvedRedis;
   queues?: JobQueues;
   workers?: RunningWorkers;
@@ -229,6 +237,8 @@ function stopOnce(parts: Parts, log: Logger): () => Promise<void> {
       await step("sources", () => parts.ingest?.stop());
       await step("telemetry writer", () => parts.writer?.close());
       await step("rule engine", () => parts.rules?.stop());
+      await step("state tracker", () => parts.states?.stop());
+      await step("planning", () => parts.planning?.stop());
       await step("workers", () => parts.workers?.close());
       await step("http", () => parts.http?.close());
       await step("job queues", () => parts.queues?.close());

@@ -11,7 +11,7 @@ export interface TimeWindow {
  */
 export function consume(windows: readonly TimeWindow[], cursor: number, seconds: number): { finish?: number; segments: TimeWindow[]; end: number } {
   if (seconds <= 0) return { finish: cursor, segments: [], end: cursor };
-  let need = seconds * 1000;
+  let need = Math.round(seconds * 1000);
   const segments: TimeWindow[] = [];
   let end = cursor;
   for (const w of windows) {
