@@ -133,3 +133,15 @@ export function listBindings(db: DbOrTx): Promise<BindingRow[]> {
     .innerJoin(machines, eq(machines.id, dataPoints.machineId))
     .orderBy(asc(dataPoints.id));
 }
+
+/** The machines under a level of the hierarchy (a machine: itself), with their line, site and the site's zone. */
+export async function machinesUnder(db: DbOrTx, level: "Site" | "Area" | "Line" | "Machine", id: number): Promise<{ id: number; lineId: number; siteId: number; timezone: string }[]> {
+  const column = { Site: sites.id, Area: areas.id, Line: lines.id, Machine: machines.id }[level];
+  return db
+    .select({ id: machines.id, lineId: machines.lineId, siteId: sites.id, timezone: sites.timezone })
+    .from(machines)
+    .innerJoin(lines, eq(lines.id, machines.lineId))
+    .innerJoin(areas, eq(areas.id, lines.areaId))
+    .innerJoin(sites, eq(sites.id, areas.siteId))
+    .where(eq(column, id));
+}

@@ -38,6 +38,14 @@ export const permissionMatrix = {
   "task.read": everyone,
   /** Change the status of tasks on the built-in board. */
   "task.update": ["operator", "technician", "engineer", "admin"],
+  /** Give a downtime its reason code. */
+  "downtime.annotate": ["operator", "technician", "engineer", "admin"],
+  /** Set the shift calendars of sites and lines. */
+  "calendar.manage": ["planner", "engineer", "admin"],
+  /** See production orders, capacity and machine suggestions. */
+  "order.read": everyone,
+  /** Create, change and import production orders. */
+  "order.manage": ["planner", "admin"],
 } as const satisfies Record<string, readonly AccessRole[]>;
 
 export type Permission = keyof typeof permissionMatrix;

@@ -161,3 +161,23 @@ export async function setIntervalReason(tx: DbOrTx, intervalId: number, reason: 
   await addStateRollups(tx, [{ ...before, sign: -1 }, { ...after, sign: 1 }]);
   return after;
 }
+
+/** A machine's intervals overlapping [from, to), oldest first. */
+export async function intervalsBetween(db: DbOrTx, machineId: number, from: number, to: number, limit: number): Promise<StateInterval[]> {
+  const result = await db.execute(
+    rawSql(
+      `select * from (
+         (select * from machine_state_interval where machine_id = $1 and started_at <= to_timestamp($2 / 1000.0) order by started_at desc limit 1)
+         union all
+         (select * from machine_state_interval where machine_id = $1 and started_at > to_timestamp($2 / 1000.0) and started_at < to_timestamp($3 / 1000.0) order by started_at limit $4)
+       ) i where ended_at is null or ended_at > to_timestamp($2 / 1000.0) order by started_at limit $4`,
+      [machineId, from, to, limit],
+    ),
+  );
+  return rows<IntervalRow>(result).map(toInterval);
+}
+
+export async function intervalById(db: DbOrTx, id: number): Promise<StateInterval | undefined> {
+  const [row] = rows<IntervalRow>(await db.execute(rawSql(`select * from machine_state_interval where id = $1`, [id])));
+  return row && toInterval(row);
+}

@@ -91,3 +91,18 @@ function formatSlack(ms: number): string {
   const minutes = Math.round(Math.abs(ms) / 60_000);
   return minutes >= 120 ? `${(minutes / 60).toFixed(1)} h` : `${minutes} min`;
 }
+
+export const capacityHorizons = ["shift", "today", "week"] as const;
+export type CapacityHorizon = (typeof capacityHorizons)[number];
+
+/**
+ * [now, end) of a named horizon in the site's zone: the shift in progress (empty between shifts),
+ * the rest of today, or the rest of this week (to Monday 00:00).
+ */
+export function horizonRange(horizon: CapacityHorizon, zone: string, now: number, shifts: readonly { from: number; to: number }[]): [number, number] {
+  const local = DateTime.fromMillis(now, { zone });
+  if (horizon === "today") return [now, local.startOf("day").plus({ days: 1 }).toMillis()];
+  if (horizon === "week") return [now, local.startOf("week").plus({ weeks: 1 }).toMillis()];
+  const current = shifts.find((s) => s.from <= now && now < s.to);
+  return [now, current?.to ?? now];
+}

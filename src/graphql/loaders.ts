@@ -14,6 +14,7 @@ import {
   type MachineRow,
   type SiteRow,
 } from "../assets/asset.queries.js";
+import { openIntervals, type StateInterval } from "../availability/state.store.js";
 import { machinesInMaintenance } from "../tasks/task.service.js";
 import type { LatestValue } from "../telemetry/latest-values.js";
 import type { GraphqlDeps } from "./context.js";
@@ -62,6 +63,11 @@ export function createLoaders(deps: GraphqlDeps) {
     // Batched but never cached: a subscription keeps its context, and tasks change under it.
     tasksOfAlarm: grouped<TaskWithIntegration>((ids) => tasksOf(db, "alarmId", ids), (r) => r.task.alarmId!, false),
     tasksOfMachine: grouped<TaskWithIntegration>((ids) => tasksOf(db, "machineId", ids), (r) => r.task.machineId!, false),
+    // Not cached: a subscription keeps its context while states change.
+    openInterval: new DataLoader<number, StateInterval | undefined>(async (ids) => {
+      const found = new Map((await openIntervals(db, ids)).map((i) => [i.machineId, i]));
+      return ids.map((id) => found.get(id));
+    }, { cache: false }),
     inMaintenance: new DataLoader<number, boolean>(async (ids) => {
       const busy = await machinesInMaintenance(db, ids);
       return ids.map((id) => busy.has(id));

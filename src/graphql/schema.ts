@@ -17,6 +17,8 @@ import { AutomationResolver } from "./automation/automation.resolver.js";
 import { TaskResolver } from "./task/task.resolver.js";
 import { MachineTaskResolver } from "./task/machine-task.resolver.js";
 import { EventActionResolver } from "./event-action/event-action.resolver.js";
+import { MachineCapacityResolver, MachineSuggestionResolver, OrderResolver } from "./order/order.resolver.js";
+import { AvailabilityResolver, LineCalendarResolver, MachineAvailabilityResolver, SiteCalendarResolver } from "./availability/availability.resolver.js";
 
 export const resolvers = [
   NodeResolver,
@@ -38,6 +40,13 @@ export const resolvers = [
   TaskResolver,
   MachineTaskResolver,
   EventActionResolver,
+  AvailabilityResolver,
+  MachineAvailabilityResolver,
+  SiteCalendarResolver,
+  LineCalendarResolver,
+  OrderResolver,
+  MachineCapacityResolver,
+  MachineSuggestionResolver,
 ] as const;
 
 /**

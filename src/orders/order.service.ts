@@ -1,4 +1,4 @@
-import { and, asc, eq, inArray, sql } from "drizzle-orm";
+import { and, asc, eq, inArray, or, sql } from "drizzle-orm";
 import { z } from "zod";
 import { productionOrders, type OrderStatus } from "../../schema/db/orders.js";
 import { recordAudit } from "../audit/audit.js";
@@ -11,6 +11,8 @@ import type { EventWriter } from "../events/event.store.js";
 
 export type OrderRow = typeof productionOrders.$inferSelect;
 
+const openStatuses: OrderStatus[] = ["planned", "in_progress"];
+
 /** An order as GraphQL and the CSV import state it, with the machine or line already resolved. */
 export const orderSpec = z
   .strictObject({
@@ -21,28 +23,18 @@ export const orderSpec = z
     machineId: z.number().int().positive().nullish(),
     lineId: z.number().int().positive().nullish(),
     sequence: z.number().int().min(0).max(1_000_000).default(0),
+    /** A cancelled order leaves its machine's queue. */
+    cancelled: z.boolean().default(false),
   })
   .refine((o) => o.machineId != null || o.lineId != null, { message: "expected a machine or a line", path: ["machineId"] });
-export type OrderSpec = z.output<typeof orderSpec>;
-
-/** Changes a planner may make: reassign, re-sequence, move the due date or the quantity, cancel. */
-export const orderChange = z.strictObject({
-  quantity: z.number().int().positive().max(100_000_000).optional(),
-  dueAt: z.date().optional(),
-  machineId: z.number().int().positive().nullish(),
-  lineId: z.number().int().positive().nullish(),
-  sequence: z.number().int().min(0).max(1_000_000).optional(),
-  status: z.enum(["planned", "cancelled"]).optional(),
-});
-export type OrderChange = z.output<typeof orderChange>;
-
-export class DuplicateOrderNumber extends Error {}
+/** What upsertOrders takes: validated by orderSpec, defaults optional. */
+export type OrderSpec = z.input<typeof orderSpec>;
 
 /** Creates or (same number) replaces orders; returns them in input order. */
 export async function upsertOrders(tx: Tx, specs: readonly OrderSpec[], actor: string, requestId?: string, action: "order.created" | "order.imported" = "order.created"): Promise<OrderRow[]> {
   const out: OrderRow[] = [];
-  for (const spec of specs) {
-    const values = { ...spec, machineId: spec.machineId ?? null, lineId: spec.lineId ?? null };
+  for (const { cancelled, sequence, ...spec } of specs) {
+    const values = { ...spec, sequence: sequence ?? 0, machineId: spec.machineId ?? null, lineId: spec.lineId ?? null, ...(cancelled ? { status: "cancelled" as const } : {}) };
     const [row] = await tx
       .insert(productionOrders)
       .values(values)
@@ -54,24 +46,27 @@ export async function upsertOrders(tx: Tx, specs: readonly OrderSpec[], actor: s
   return out;
 }
 
-export async function changeOrder(tx: Tx, id: number, change: OrderChange, actor: string, requestId?: string): Promise<OrderRow | undefined> {
-  const [before] = await tx.select().from(productionOrders).where(eq(productionOrders.id, id)).for("update");
-  if (!before) return undefined;
-  const [row] = await tx
-    .update(productionOrders)
-    .set({ ...change, updatedAt: sql`now()` })
-    .where(eq(productionOrders.id, id))
-    .returning();
-  await recordAudit(tx, { actor, action: "order.updated", entityType: "production_order", entityId: id, oldValue: auditView(before), newValue: auditView(row!), requestId });
+export async function orderByNumber(db: DbOrTx, number: string): Promise<OrderRow | undefined> {
+  const [row] = await db.select().from(productionOrders).where(eq(productionOrders.number, number));
   return row;
+}
+
+/** Orders on these machines or lines, open ones first by due date. */
+export async function ordersOf(db: DbOrTx, machineIds: readonly number[], lineIds: readonly number[], openOnly: boolean): Promise<OrderRow[]> {
+  if (machineIds.length === 0 && lineIds.length === 0) return [];
+  const target = or(machineIds.length > 0 ? inArray(productionOrders.machineId, [...machineIds]) : undefined, lineIds.length > 0 ? inArray(productionOrders.lineId, [...lineIds]) : undefined);
+  return db
+    .select()
+    .from(productionOrders)
+    .where(openOnly ? and(target, inArray(productionOrders.status, openStatuses)) : target)
+    .orderBy(asc(productionOrders.dueAt), asc(productionOrders.id))
+    .limit(5_000);
 }
 
 export async function orderById(db: DbOrTx, id: number): Promise<OrderRow | undefined> {
   const [row] = await db.select().from(productionOrders).where(eq(productionOrders.id, id));
   return row;
 }
-
-const openStatuses: OrderStatus[] = ["planned", "in_progress"];
 
 /** Open orders of machines, in queue order: sequence, then due date, then id. */
 export async function machineQueues(db: DbOrTx, machineIds: readonly number[]): Promise<Map<number, OrderRow[]>> {
@@ -150,4 +145,14 @@ export async function applyProgress(
 
 function auditView(row: OrderRow): Record<string, unknown> {
   return { number: row.number, product: row.product, quantity: row.quantity, dueAt: row.dueAt.toISOString(), machineId: row.machineId, lineId: row.lineId, sequence: row.sequence, status: row.status };
+}
+
+/** Machines that can make a product: its ideal cycle time is configured, or they made it in the last 30 days. */
+export async function machinesMaking(db: DbOrTx, product: string): Promise<number[]> {
+  const result = await db.execute(
+    sql`select machine_id from machine_state_config where (config -> 'products') ? ${product}
+        union
+        select machine_id from production_count where grain_seconds = 86400 and product = ${product} and bucket > now() - interval '30 days'`,
+  );
+  return (result as unknown as { rows: { machine_id: number }[] }).rows.map((r) => r.machine_id);
 }

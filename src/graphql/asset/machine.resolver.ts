@@ -58,8 +58,10 @@ export class MachineResolver {
   }
 
   @Authorized("telemetry.read")
-  @FieldResolver(() => MachineStateEnum, { description: "MAINTENANCE while a task of the machine is in progress; otherwise derived from its latest readings." })
+  @FieldResolver(() => MachineStateEnum, { description: "The state of its open interval (see the README for the sources and their precedence); before the state tracker has recorded one, MAINTENANCE while a task is in progress, else derived from its latest readings." })
   async state(@Root() machine: Machine, @Ctx() ctx: GraphqlContext): Promise<MachineState> {
+    const open = await ctx.loaders.openInterval.load(machine.dbId);
+    if (open) return open.state;
     // A task in progress means people are working on the machine, whatever its telemetry says.
     if (await ctx.loaders.inMaintenance.load(machine.dbId)) return "maintenance";
     const points = await ctx.loaders.dataPointsOfMachine.load(machine.dbId);
