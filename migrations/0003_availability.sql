@@ -1,3 +1,24 @@
+CREATE TABLE "line_production_count" (
+	"line_id" integer NOT NULL,
+	"grain_seconds" integer NOT NULL,
+	"bucket" timestamp with time zone NOT NULL,
+	"produced" double precision DEFAULT 0 NOT NULL,
+	"good" double precision DEFAULT 0 NOT NULL,
+	"scrap" double precision DEFAULT 0 NOT NULL,
+	"ideal_seconds" double precision DEFAULT 0 NOT NULL,
+	CONSTRAINT "line_production_count_pkey" PRIMARY KEY("line_id","grain_seconds","bucket")
+);
+--> statement-breakpoint
+CREATE TABLE "line_state_rollup" (
+	"line_id" integer NOT NULL,
+	"grain_seconds" integer NOT NULL,
+	"bucket" timestamp with time zone NOT NULL,
+	"state" text NOT NULL,
+	"reason" text NOT NULL,
+	"seconds" double precision NOT NULL,
+	CONSTRAINT "line_state_rollup_pkey" PRIMARY KEY("line_id","grain_seconds","bucket","state","reason")
+);
+--> statement-breakpoint
 CREATE TABLE "machine_state_config" (
 	"machine_id" integer PRIMARY KEY NOT NULL,
 	"config" jsonb NOT NULL,
@@ -79,7 +100,6 @@ ALTER TABLE "production_order" ADD CONSTRAINT "production_order_machine_id_machi
 ALTER TABLE "production_order" ADD CONSTRAINT "production_order_line_id_line_id_fk" FOREIGN KEY ("line_id") REFERENCES "public"."line"("id") ON DELETE set null ON UPDATE no action;--> statement-breakpoint
 CREATE UNIQUE INDEX "machine_state_interval_start" ON "machine_state_interval" USING btree ("machine_id","started_at");--> statement-breakpoint
 CREATE UNIQUE INDEX "machine_state_interval_open" ON "machine_state_interval" USING btree ("machine_id") WHERE "machine_state_interval"."ended_at" is null;--> statement-breakpoint
-CREATE INDEX "production_count_grain_bucket" ON "production_count" USING btree ("grain_seconds","bucket");--> statement-breakpoint
 CREATE UNIQUE INDEX "shift_calendar_site" ON "shift_calendar" USING btree ("site_id") WHERE "shift_calendar"."line_id" is null;--> statement-breakpoint
 CREATE UNIQUE INDEX "shift_calendar_line" ON "shift_calendar" USING btree ("line_id") WHERE "shift_calendar"."line_id" is not null;--> statement-breakpoint
 CREATE INDEX "production_order_machine_status" ON "production_order" USING btree ("machine_id","status");--> statement-breakpoint

@@ -3,7 +3,6 @@ import {
   bigserial,
   check,
   doublePrecision,
-  index,
   integer,
   jsonb,
   pgTable,
@@ -87,8 +86,37 @@ export const productionCounts = pgTable(
     scrap: doublePrecision("scrap").notNull().default(0),
     idealSeconds: doublePrecision("ideal_seconds").notNull().default(0),
   },
-  (t) => [
-    primaryKey({ name: "production_count_pkey", columns: [t.machineId, t.grainSeconds, t.bucket, t.product] }),
-    index("production_count_grain_bucket").on(t.grainSeconds, t.bucket),
-  ],
+  (t) => [primaryKey({ name: "production_count_pkey", columns: [t.machineId, t.grainSeconds, t.bucket, t.product] })],
+);
+
+/**
+ * The state rollups summed per line (hour and day buckets), so a line, area or site over 30 days
+ * reads a few hundred rows per line instead of those of every machine. Kept with the machine rollups.
+ */
+export const lineStateRollups = pgTable(
+  "line_state_rollup",
+  {
+    lineId: integer("line_id").notNull(),
+    grainSeconds: integer("grain_seconds").notNull(),
+    bucket: timestamp("bucket", { withTimezone: true }).notNull(),
+    state: text("state", { enum: machineStates }).notNull(),
+    reason: text("reason").notNull(),
+    seconds: doublePrecision("seconds").notNull(),
+  },
+  (t) => [primaryKey({ name: "line_state_rollup_pkey", columns: [t.lineId, t.grainSeconds, t.bucket, t.state, t.reason] })],
+);
+
+/** Production summed per line in hour and day buckets (all products). */
+export const lineProductionCounts = pgTable(
+  "line_production_count",
+  {
+    lineId: integer("line_id").notNull(),
+    grainSeconds: integer("grain_seconds").notNull(),
+    bucket: timestamp("bucket", { withTimezone: true }).notNull(),
+    produced: doublePrecision("produced").notNull().default(0),
+    good: doublePrecision("good").notNull().default(0),
+    scrap: doublePrecision("scrap").notNull().default(0),
+    idealSeconds: doublePrecision("ideal_seconds").notNull().default(0),
+  },
+  (t) => [primaryKey({ name: "line_production_count_pkey", columns: [t.lineId, t.grainSeconds, t.bucket] })],
 );

@@ -11,7 +11,7 @@ const rows = <T>(result: unknown) => (result as { rows: T[] }).rows;
  * over that span and the sub-hour edges come from the intervals themselves, so a 30-day query
  * reads about 30 day rows and a few dozen hour rows per state and machine.
  */
-export async function stateSeconds(db: DbOrTx, machineIds: readonly number[], from: number, to: number, now: number): Promise<MachineStateSeconds[]> {
+export async function stateSeconds(db: DbOrTx, machineIds: readonly number[], from: number, to: number, now: number, lines?: readonly number[]): Promise<MachineStateSeconds[]> {
   const end = Math.min(to, now);
   if (machineIds.length === 0 || end <= from) return [];
   const plan = queryPlan(from, end);
@@ -23,9 +23,7 @@ export async function stateSeconds(db: DbOrTx, machineIds: readonly number[], fr
             ranges as (select g, to_timestamp(a / 1000.0) as a, to_timestamp(b / 1000.0) as b from unnest($4::int4[], $5::float8[], $6::float8[]) as r(g, a, b)),
             span as (select to_timestamp($7 / 1000.0) as a, to_timestamp($8 / 1000.0) as b, to_timestamp($9 / 1000.0) as now)
        select machine_id, state, reason, sum(seconds)::float8 as seconds from (
-         select r.machine_id, r.state, r.reason, r.seconds
-           from ranges g join machine_state_rollup r on r.grain_seconds = g.g and r.bucket >= g.a and r.bucket < g.b
-          where r.machine_id in (select id from ids)
+         ${rolledStates(lines)}
          union all
          select ids.id, i.state, i.reason, extract(epoch from least(coalesce(i.ended_at, span.now), e.b) - greatest(i.started_at, e.a))::float8
            from edges e cross join ids cross join span cross join lateral (
@@ -49,6 +47,7 @@ export async function stateSeconds(db: DbOrTx, machineIds: readonly number[], fr
         spanFrom,
         spanTo,
         now,
+        ...(lines ? [lines] : []),
       ],
     ),
   );
@@ -59,20 +58,28 @@ export async function stateSeconds(db: DbOrTx, machineIds: readonly number[], fr
  * Produced, good, scrap and ideal seconds of the machines in [from, to), by the same plan: minute
  * buckets at the edges, hours and days between. A minute counts when it starts inside the range.
  */
-export async function countTotals(db: DbOrTx, machineIds: readonly number[], from: number, to: number, now: number): Promise<Map<number, CountTotals>> {
+export async function countTotals(db: DbOrTx, machineIds: readonly number[], from: number, to: number, now: number, lines?: readonly number[]): Promise<Map<number, CountTotals>> {
   const end = Math.min(to, now);
   if (machineIds.length === 0 || end <= from) return new Map();
   const plan = queryPlan(from, end);
-  const ranges = [...plan.edges.map(([a, b]) => ({ grain: MINUTE, from: a, to: b })), ...plan.rolled];
+  const minutes = plan.edges.map(([a, b]) => ({ grain: MINUTE, from: a, to: b }));
+  // With whole lines, the hours and days come from the line rollups (machine 0: no breakdown).
+  const ranges = lines ? minutes : [...minutes, ...plan.rolled];
+  const lineRanges = lines ? plan.rolled : [];
   const result = await db.execute(
     rawSql(
-      `select c.machine_id, sum(c.produced)::float8 as produced, sum(c.good)::float8 as good,
-              sum(c.scrap)::float8 as scrap, sum(c.ideal_seconds)::float8 as ideal
-         from unnest($2::int4[], $3::float8[], $4::float8[]) as g(g, a, b)
-         join production_count c on c.grain_seconds = g.g and c.bucket >= to_timestamp(g.a / 1000.0) and c.bucket < to_timestamp(g.b / 1000.0)
-        where c.machine_id = any($1::int4[])
-        group by c.machine_id`,
-      [machineIds, ranges.map((r) => r.grain), ranges.map((r) => r.from), ranges.map((r) => r.to)],
+      `select machine_id, sum(produced)::float8 as produced, sum(good)::float8 as good, sum(scrap)::float8 as scrap, sum(ideal_seconds)::float8 as ideal from (
+         select c.machine_id, c.produced, c.good, c.scrap, c.ideal_seconds
+           from unnest($2::int4[], $3::float8[], $4::float8[]) as g(g, a, b)
+           join production_count c on c.grain_seconds = g.g and c.bucket >= to_timestamp(g.a / 1000.0) and c.bucket < to_timestamp(g.b / 1000.0)
+          where c.machine_id = any($1::int4[])
+         union all
+         select 0, c.produced, c.good, c.scrap, c.ideal_seconds
+           from unnest($6::int4[], $7::float8[], $8::float8[]) as g(g, a, b)
+           join line_production_count c on c.grain_seconds = g.g and c.bucket >= to_timestamp(g.a / 1000.0) and c.bucket < to_timestamp(g.b / 1000.0)
+          where c.line_id = any($5::int4[])
+       ) x group by machine_id`,
+      [machineIds, ranges.map((r) => r.grain), ranges.map((r) => r.from), ranges.map((r) => r.to), lines ?? [], lineRanges.map((r) => r.grain), lineRanges.map((r) => r.from), lineRanges.map((r) => r.to)],
     ),
   );
   return new Map(
@@ -101,8 +108,22 @@ export interface MachineStateSeconds extends StateSeconds {
   machineId: number;
 }
 
-/** The KPIs of machines over [from, to), all together and, when asked, per machine. */
-export async function machineKpiInputs(db: DbOrTx, machineIds: readonly number[], from: number, to: number, now: number): Promise<{ states: MachineStateSeconds[]; counts: Map<number, CountTotals> }> {
-  const [states, counts] = await Promise.all([stateSeconds(db, machineIds, from, to, now), countTotals(db, machineIds, from, to, now)]);
+/**
+ * The KPI inputs of machines over [from, to), per machine. Given `lines` (lines whose machines are
+ * exactly `machineIds`), the rolled-up part comes from the line rollups and carries machine 0.
+ */
+export async function machineKpiInputs(db: DbOrTx, machineIds: readonly number[], from: number, to: number, now: number, lines?: readonly number[]): Promise<{ states: MachineStateSeconds[]; counts: Map<number, CountTotals> }> {
+  const [states, counts] = await Promise.all([stateSeconds(db, machineIds, from, to, now, lines), countTotals(db, machineIds, from, to, now, lines)]);
   return { states, counts };
+}
+
+/** The closed intervals' seconds over the rolled-up ranges ($4-$6): from the machines' rollups, or their lines' ($10). */
+function rolledStates(lines: readonly number[] | undefined): string {
+  return lines
+    ? `select 0 as machine_id, r.state, r.reason, r.seconds
+           from ranges g join line_state_rollup r on r.grain_seconds = g.g and r.bucket >= g.a and r.bucket < g.b
+          where r.line_id = any($10::int4[])`
+    : `select r.machine_id, r.state, r.reason, r.seconds
+           from ranges g join machine_state_rollup r on r.grain_seconds = g.g and r.bucket >= g.a and r.bucket < g.b
+          where r.machine_id in (select id from ids)`;
 }

@@ -95,11 +95,17 @@ export async function addStateRollups(tx: DbOrTx, intervals: readonly (Pick<Stat
   }
   if (sums.size === 0) return;
   const list = [...sums.values()];
+  // The machines' rollups, then their lines' (summed over the line's machines in this batch).
   await tx.execute(
     rawSql(
-      `insert into machine_state_rollup (machine_id, grain_seconds, bucket, state, reason, seconds)
-       select m, g, to_timestamp(b / 1000.0), s, r, v from unnest($1::int4[], $2::int4[], $3::float8[], $4::text[], $5::text[], $6::float8[]) as u(m, g, b, s, r, v)
-       on conflict (machine_id, grain_seconds, bucket, state, reason) do update set seconds = machine_state_rollup.seconds + excluded.seconds`,
+      `with u as (select * from unnest($1::int4[], $2::int4[], $3::float8[], $4::text[], $5::text[], $6::float8[]) as u(m, g, b, s, r, v)),
+       machine_rows as (
+         insert into machine_state_rollup (machine_id, grain_seconds, bucket, state, reason, seconds)
+         select m, g, to_timestamp(b / 1000.0), s, r, v from u
+         on conflict (machine_id, grain_seconds, bucket, state, reason) do update set seconds = machine_state_rollup.seconds + excluded.seconds)
+       insert into line_state_rollup (line_id, grain_seconds, bucket, state, reason, seconds)
+       select machine.line_id, g, to_timestamp(b / 1000.0), s, r, sum(v) from u join machine on machine.id = u.m group by 1, 2, 3, 4, 5
+       on conflict (line_id, grain_seconds, bucket, state, reason) do update set seconds = line_state_rollup.seconds + excluded.seconds`,
       [list.map((e) => e.machineId), list.map((e) => e.grain), list.map((e) => e.bucket), list.map((e) => e.state), list.map((e) => e.reason), list.map((e) => e.seconds)],
     ),
   );
@@ -135,11 +141,18 @@ export async function recordProduction(tx: DbOrTx, increments: readonly Producti
   const list = [...sums.values()];
   await tx.execute(
     rawSql(
-      `insert into production_count (machine_id, grain_seconds, bucket, product, produced, good, scrap, ideal_seconds)
-       select m, g, to_timestamp(b / 1000.0), p, q, gq, sq, i from unnest($1::int4[], $2::int4[], $3::float8[], $4::text[], $5::float8[], $6::float8[], $7::float8[], $8::float8[]) as u(m, g, b, p, q, gq, sq, i)
-       on conflict (machine_id, grain_seconds, bucket, product) do update set
-         produced = production_count.produced + excluded.produced, good = production_count.good + excluded.good,
-         scrap = production_count.scrap + excluded.scrap, ideal_seconds = production_count.ideal_seconds + excluded.ideal_seconds`,
+      `with u as (select * from unnest($1::int4[], $2::int4[], $3::float8[], $4::text[], $5::float8[], $6::float8[], $7::float8[], $8::float8[]) as u(m, g, b, p, q, gq, sq, i)),
+       machine_rows as (
+         insert into production_count (machine_id, grain_seconds, bucket, product, produced, good, scrap, ideal_seconds)
+         select m, g, to_timestamp(b / 1000.0), p, q, gq, sq, i from u
+         on conflict (machine_id, grain_seconds, bucket, product) do update set
+           produced = production_count.produced + excluded.produced, good = production_count.good + excluded.good,
+           scrap = production_count.scrap + excluded.scrap, ideal_seconds = production_count.ideal_seconds + excluded.ideal_seconds)
+       insert into line_production_count (line_id, grain_seconds, bucket, produced, good, scrap, ideal_seconds)
+       select machine.line_id, g, to_timestamp(b / 1000.0), sum(q), sum(gq), sum(sq), sum(i) from u join machine on machine.id = u.m where g <> ${MINUTE} group by 1, 2, 3
+       on conflict (line_id, grain_seconds, bucket) do update set
+         produced = line_production_count.produced + excluded.produced, good = line_production_count.good + excluded.good,
+         scrap = line_production_count.scrap + excluded.scrap, ideal_seconds = line_production_count.ideal_seconds + excluded.ideal_seconds`,
       [list.map((e) => e.machineId), list.map((e) => e.grain), list.map((e) => e.bucket), list.map((e) => e.product), list.map((e) => e.produced), list.map((e) => e.good), list.map((e) => e.scrap), list.map((e) => e.ideal)],
     ),
   );

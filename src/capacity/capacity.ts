@@ -1,6 +1,4 @@
 import { DateTime } from "luxon";
-import { plannedProductionWindows, plannedStops } from "../calendar/calendar.js";
-import type { MachineCalendar } from "../calendar/calendar.service.js";
 import { idealCycleSeconds } from "../availability/state-config.js";
 import type { MachineSchedule } from "../orders/projection.js";
 import { consume, overlapMs } from "../orders/schedule.js";
@@ -26,7 +24,7 @@ export function machineCapacity(schedule: MachineSchedule, from: number, to: num
   const start = Math.max(from, now);
   if (to <= start) return { machineId: schedule.machineId, availableSeconds: 0, plannedMaintenanceSeconds: 0, committedSeconds: 0, spareSeconds: 0 };
   const productive = overlapMs(schedule.windows, start, to);
-  const shiftTime = overlapMs(shiftWindows(schedule.calendar, start, to), start, to);
+  const shiftTime = overlapMs(schedule.shiftWindows, start, to);
   const committed = schedule.orders.reduce((total, o) => total + overlapMs(o.segments, start, to), 0);
   return {
     machineId: schedule.machineId,
@@ -35,12 +33,6 @@ export function machineCapacity(schedule: MachineSchedule, from: number, to: num
     committedSeconds: committed / 1000,
     spareSeconds: (productive - committed) / 1000,
   };
-}
-
-/** Shift time (no breaks, no holidays), planned windows left in. */
-function shiftWindows(calendar: MachineCalendar, from: number, to: number) {
-  if (!calendar.spec) return [{ from, to }];
-  return plannedProductionWindows(plannedStops({ ...calendar.spec, plannedWindows: [] }, calendar.zone, from, to), from, to);
 }
 
 /** The end of the local day `now` falls in, in the machine's zone. */

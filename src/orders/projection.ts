@@ -1,7 +1,8 @@
 import { eq, sql } from "drizzle-orm";
 import { productionOrders } from "../../schema/db/orders.js";
 import { computeKpis } from "../availability/kpi.js";
-import { machineKpiInputs, noCounts } from "../availability/kpi.queries.js";
+import { machineKpiInputs, noCounts, type MachineStateSeconds } from "../availability/kpi.queries.js";
+import { canonicalJson } from "../db/canonical-json.js";
 import { idealCycleSeconds, type EffectiveStateConfig } from "../availability/state-config.js";
 import { stateConfigs } from "../availability/state-config.service.js";
 import { plannedProductionWindows, plannedStops } from "../calendar/calendar.js";
@@ -39,6 +40,8 @@ export interface MachineSchedule {
   config: EffectiveStateConfig;
   /** Planned production windows from now over the horizon. */
   windows: TimeWindow[];
+  /** Shift time from now over the horizon (planned windows left in). */
+  shiftWindows: TimeWindow[];
   /** Measured over the last RATE_WINDOW_MS: planned busy time per good part. */
   actualSecondsPerGood?: number;
   orders: ScheduledOrder[];
@@ -46,16 +49,25 @@ export interface MachineSchedule {
   freeAt?: number;
 }
 
-/** Planned production windows, computed once per distinct calendar (machines of a line share theirs). */
-export function windowsFor(calendars: Iterable<MachineCalendar>, from: number, to: number): Map<number, TimeWindow[]> {
-  const cache = new Map<string, TimeWindow[]>();
-  const out = new Map<number, TimeWindow[]>();
+/**
+ * Planned production windows (every planned stop out) and shift windows (breaks, holidays and
+ * time outside shifts out, planned windows left in), computed once per distinct calendar: the
+ * machines of a line share theirs.
+ */
+export function windowsFor(calendars: Iterable<MachineCalendar>, from: number, to: number): Map<number, { production: TimeWindow[]; shifts: TimeWindow[] }> {
+  const cache = new Map<string, { production: TimeWindow[]; shifts: TimeWindow[] }>();
+  const out = new Map<number, { production: TimeWindow[]; shifts: TimeWindow[] }>();
   for (const c of calendars) {
     const perMachine = c.spec?.plannedWindows.some((w) => w.machines) ?? false;
-    const key = `${c.zone}|${perMachine ? c.machineName : ""}|${JSON.stringify(c.spec ?? null)}`;
+    const key = `${c.zone}|${perMachine ? c.machineName : ""}|${c.spec ? canonicalJson(c.spec) : ""}`;
     let windows = cache.get(key);
     if (!windows) {
-      windows = plannedProductionWindows(c.spec ? plannedStops(c.spec, c.zone, from, to, c.machineName) : [], from, to);
+      windows = c.spec
+        ? {
+            production: plannedProductionWindows(plannedStops(c.spec, c.zone, from, to, c.machineName), from, to),
+            shifts: plannedProductionWindows(plannedStops({ ...c.spec, plannedWindows: [] }, c.zone, from, to), from, to),
+          }
+        : { production: [{ from, to }], shifts: [{ from, to }] };
       cache.set(key, windows);
     }
     out.set(c.machineId, windows);
@@ -78,14 +90,20 @@ export async function machineSchedules(db: DbOrTx, machineIds: readonly number[]
     machineKpiInputs(db, machineIds, now - RATE_WINDOW_MS, now, now),
   ]);
   const windows = windowsFor(calendars.values(), now, now + SCHEDULE_HORIZON_MS);
+  const statesOf = new Map<number, MachineStateSeconds[]>();
+  for (const s of inputs.states) {
+    const list = statesOf.get(s.machineId) ?? [];
+    list.push(s);
+    statesOf.set(s.machineId, list);
+  }
   const out = new Map<number, MachineSchedule>();
   for (const machineId of machineIds) {
     const calendar = calendars.get(machineId);
     if (!calendar) continue;
     const config = configs.get(machineId)!;
-    const kpis = computeKpis(inputs.states.filter((s) => s.machineId === machineId), inputs.counts.get(machineId) ?? noCounts);
+    const kpis = computeKpis(statesOf.get(machineId) ?? [], inputs.counts.get(machineId) ?? noCounts);
     const actual = kpis.goodQuantity >= RATE_MIN_PARTS ? kpis.plannedBusyTime / kpis.goodQuantity : undefined;
-    const machineWindows = windows.get(machineId) ?? [];
+    const { production: machineWindows, shifts: shiftWindows } = windows.get(machineId)!;
     let cursor: number | undefined = now;
     const orders: ScheduledOrder[] = [];
     for (const order of queues.get(machineId) ?? []) {
@@ -101,7 +119,7 @@ export async function machineSchedules(db: DbOrTx, machineIds: readonly number[]
       orders.push({ order, rate, remaining, start: run.segments[0]?.from ?? cursor, finish: run.finish, segments: run.segments });
       cursor = run.finish;
     }
-    out.set(machineId, { machineId, calendar, config, windows: machineWindows, actualSecondsPerGood: actual, orders, freeAt: cursor });
+    out.set(machineId, { machineId, calendar, config, windows: machineWindows, shiftWindows, actualSecondsPerGood: actual, orders, freeAt: cursor });
   }
   return out;
 }

@@ -76,6 +76,7 @@ describe("reference day: states, intervals and ISO 22400 KPIs against hand-compu
   let testDb: TestDatabase;
   let tracker: StateTracker;
   const ids = { a: 0, b: 0 };
+  let lineId = 0;
 
   beforeAll(async () => {
     testDb = await createTestDatabase("availability_ref");
@@ -83,6 +84,7 @@ describe("reference day: states, intervals and ISO 22400 KPIs against hand-compu
     await applyPlantText(testDb.database, plant, "ref.yaml", log);
     ids.a = (await machineByPath(testDb.database.db, "ref/plant/hall/line-1/press-a"))!.id;
     ids.b = (await machineByPath(testDb.database.db, "ref/plant/hall/line-1/filler-b"))!.id;
+    lineId = (await machineByPath(testDb.database.db, "ref/plant/hall/line-1/filler-b"))!.lineId;
     const pointsOf = async (id: number) => new Map((await dataPointsByMachine(testDb.database.db, [id])).map((p) => [p.name, p.id]));
     const [pointsA, pointsB] = [await pointsOf(ids.a), await pointsOf(ids.b)];
 
@@ -195,6 +197,8 @@ describe("reference day: states, intervals and ISO 22400 KPIs against hand-compu
     expect(line.effectiveness).toBeCloseTo(87_600 / 96_000, 12);
     expect(line.oee).toBeCloseTo((96_000 / 109_800) * (87_600 / 96_000) * (6_366 / 6_480), 12);
     expect(line.oee).toBeCloseTo(line.availability! * line.effectiveness! * line.qualityRatio!, 12);
+    // The line's own rollups say the same as its machines'.
+    expect(await kpisOf(testDb.database.db, [ids.a, ids.b], dayStart, dayEnd, dayEnd, [lineId])).toEqual(line);
   });
 
   it("computes the early shift and an unaligned window to the second", async () => {
@@ -222,5 +226,6 @@ describe("reference day: states, intervals and ISO 22400 KPIs against hand-compu
     const wide = await kpisOf(testDb.database.db, [ids.a, ids.b], Date.parse("2026-03-09T00:00:00Z"), Date.parse("2026-03-12T00:00:00Z"), dayEnd);
     const day = await kpisOf(testDb.database.db, [ids.a, ids.b], dayStart, dayEnd, dayEnd);
     expect(wide).toEqual(day);
+    expect(await kpisOf(testDb.database.db, [ids.a, ids.b], Date.parse("2026-03-09T00:00:00Z"), Date.parse("2026-03-12T00:00:00Z"), dayEnd, [lineId])).toEqual(day);
   });
 });
