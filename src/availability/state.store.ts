@@ -56,8 +56,19 @@ export async function applyTransitions(tx: DbOrTx, transitions: readonly StateTr
     if (current && t.at < current.startedAt) continue;
     let interval: StateInterval;
     if (current && t.at === current.startedAt) {
-      await tx.execute(rawSql(`update machine_state_interval set state = $2, reason = $3, source = $4 where id = $1`, [current.id, t.state, t.reason, t.source]));
-      interval = { ...current, state: t.state, reason: t.reason, source: t.source };
+      // A second change at one instant: the open interval takes the new state, or, when that is the
+      // state of the interval before it, goes away and the one before it is open again.
+      const [before] = rows<IntervalRow>(await tx.execute(rawSql(`select * from machine_state_interval where machine_id = $1 and ended_at = to_timestamp($2 / 1000.0) for update`, [t.machineId, t.at])));
+      if (before && before.state === t.state && before.reason === t.reason) {
+        await tx.execute(rawSql(`delete from machine_state_interval where id = $1`, [current.id]));
+        await tx.execute(rawSql(`update machine_state_interval set ended_at = null where id = $1`, [before.id]));
+        const reopened = toInterval(before);
+        await addStateRollups(tx, [{ ...reopened, sign: -1 }]);
+        interval = { ...reopened, endedAt: undefined };
+      } else {
+        await tx.execute(rawSql(`update machine_state_interval set state = $2, reason = $3, source = $4 where id = $1`, [current.id, t.state, t.reason, t.source]));
+        interval = { ...current, state: t.state, reason: t.reason, source: t.source };
+      }
     } else {
       if (current) {
         await tx.execute(rawSql(`update machine_state_interval set ended_at = to_timestamp($2 / 1000.0), confirmed_until = null where id = $1`, [current.id, t.at]));

@@ -20,7 +20,7 @@ const input = fc.oneof(
 );
 
 describe("state intervals (property)", () => {
-  it("transitions move forward, each a real change: the intervals they start tile time", () => {
+  it("transitions move forward and, applied as the store does, give intervals that tile time, each a real change", () => {
     fc.assert(
       fc.property(fc.array(input, { maxLength: 80 }), (inputs) => {
         const engine = new StateEngine(10 * 60_000);
@@ -35,14 +35,33 @@ describe("state intervals (property)", () => {
           else if (i.kind === "online") transitions.push(...engine.connectivity(7, i.value, t, "NDEATH"));
           else transitions.push(...engine.samples([{ dataPointId: i.kind === "speed" ? 1 : 2, machineId: 7, metric: i.kind, ts: t, value: i.value, quality: "good" }]).transitions);
         }
-        expect(transitions[0]!.at).toBe(T0);
-        for (let k = 1; k < transitions.length; k++) {
-          const [a, b] = [transitions[k - 1]!, transitions[k]!];
+        // As the store applies them: a change at the open interval's own start replaces its state,
+        // or reopens the interval before it when that had the same state.
+        const intervals: (StateTransition & { end?: number })[] = [];
+        for (const t of transitions) {
+          const open = intervals.at(-1);
+          expect(open === undefined || t.at >= open.at).toBe(true);
+          if (open && t.at === open.at) {
+            const before = intervals.at(-2);
+            if (before && before.state === t.state && before.reason === t.reason) {
+              intervals.pop();
+              before.end = undefined;
+            } else intervals[intervals.length - 1] = t;
+          } else {
+            if (open) open.end = t.at;
+            intervals.push({ ...t });
+          }
+        }
+        expect(intervals[0]!.at).toBe(T0);
+        for (let k = 1; k < intervals.length; k++) {
+          const [a, b] = [intervals[k - 1]!, intervals[k]!];
+          expect(a.end).toBe(b.at);
           expect(b.at).toBeGreaterThan(a.at);
           expect(a.state !== b.state || (a.reason !== b.reason && a.state !== "offline")).toBe(true);
           // A planned stop holds exactly while the calendar plans one and the machine is not running.
           if (b.state === "planned_stop") expect(calendar(b.at).reason).toBe("break");
         }
+        expect(intervals.at(-1)!.end).toBeUndefined();
       }),
       { numRuns: 300 },
     );
