@@ -82,8 +82,9 @@ export async function applyPlant(database: Database, plant: PlantSpec, options: 
       if (site.areas.length === 0) countParents(await upsertParents(tx, { enterprise, site: site.name, timezone }));
       // A calendar in the file replaces the stored one; none leaves it as planners set it.
       if (site.calendar) {
-        const siteId = (await upsertParents(tx, { enterprise, site: site.name, timezone }))[1]!.id;
-        count(await saveCalendar(tx, { siteId }, site.calendar, PLANT_FILE_ACTOR));
+        const chain = await upsertParents(tx, { enterprise, site: site.name, timezone });
+        countParents(chain);
+        count(await saveCalendar(tx, { siteId: chain[1]!.id }, site.calendar, PLANT_FILE_ACTOR));
       }
       for (const area of site.areas) {
         if (area.lines.length === 0) {
@@ -94,6 +95,7 @@ export async function applyPlant(database: Database, plant: PlantSpec, options: 
           if (line.machines.length === 0) countParents(await upsertParents(tx, at));
           if (line.calendar) {
             const chain = await upsertParents(tx, at);
+            countParents(chain);
             count(await saveCalendar(tx, { siteId: chain[1]!.id, lineId: chain[3]!.id }, line.calendar, PLANT_FILE_ACTOR));
           }
           for (const spec of line.machines) {
