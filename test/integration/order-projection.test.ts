@@ -113,4 +113,15 @@ describe("production orders: progress, projection from the actual rate, at-risk 
     const { rows } = await testDb.database.query<{ status: string; action_type: string }>(`select a.status, a.action_type from event_action a join event e on e.id = a.event_id where e.kind = 'order.completed'`);
     expect(rows).toEqual([{ status: "pending", action_type: "create_task" }]);
   });
+
+  it("says line.at_capacity once a day when the queued work fills the line's planned time left today", async () => {
+    const now = clock;
+    await refreshPlanning(testDb.database, undefined, pubsub, log, now);
+    expect(await eventsOf("line.at_capacity")).toEqual([]);
+    await testDb.database.db.transaction((tx) => upsertOrders(tx, [{ number: "A-2", product: "blade", quantity: 100_000, dueAt: new Date(now + 30 * 86_400_000), machineId, sequence: 5 }], "test"));
+    await refreshPlanning(testDb.database, undefined, pubsub, log, now);
+    await refreshPlanning(testDb.database, undefined, pubsub, log, now + 60_000);
+    expect(await eventsOf("line.at_capacity")).toEqual([expect.objectContaining({ line: "ord/plant/hall/line-1", spareSeconds: expect.any(Number) })]);
+    expect((await eventsOf("line.at_capacity"))[0]!.spareSeconds).toBeLessThanOrEqual(0);
+  });
 });
