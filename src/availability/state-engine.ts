@@ -76,6 +76,10 @@ export class StateEngine {
     return [...this.runtimes.keys()];
   }
 
+  tracks(machineId: number): boolean {
+    return this.runtimes.has(machineId);
+  }
+
   current(machineId: number): ResolvedState | undefined {
     return this.runtimes.get(machineId)?.current;
   }

@@ -1,5 +1,5 @@
 import { inArray } from "drizzle-orm";
-import { dataPoints } from "../../schema/db/assets.js";
+import { dataPoints, machines as machineTable } from "../../schema/db/assets.js";
 import { systemActor } from "../audit/audit.js";
 import type { Bus } from "../bus/bus.js";
 import { calendarLookup, machineCalendars } from "../calendar/calendar.service.js";
@@ -42,6 +42,7 @@ export interface StateTrackerOptions {
 export class StateTracker {
   private readonly engine: StateEngine;
   private configs = new Map<number, EffectiveStateConfig>();
+  private idsByPath = new Map<string, number>();
   private pending: { transitions: StateTransition[]; counts: CountIncrement[]; confirmAt?: number } = { transitions: [], counts: [] };
   private running?: Promise<void>;
   private retryTimer?: NodeJS.Timeout;
@@ -92,6 +93,7 @@ export class StateTracker {
       const pointsOf = new Map<number, Map<number, string>>();
       for (const p of points) pointsOf.set(p.machineId, (pointsOf.get(p.machineId) ?? new Map()).set(p.id, p.name));
       this.configs = configs;
+      this.idsByPath = new Map((await db.select({ id: machineTable.id, path: machineTable.path }).from(machineTable)).map((m) => [m.path, m.id]));
       const machines: TrackedMachine[] = ids.map((id) => ({ id, config: configs.get(id)!, points: pointsOf.get(id) ?? new Map(), calendar: calendarLookup(calendars.get(id)!) }));
       this.engine.load(machines);
     } catch (error) {
@@ -104,10 +106,10 @@ export class StateTracker {
     return this.queue(transitions, counts);
   }
 
-  /** `machineId`: the database id as a string (as the Sparkplug source sends it). */
+  /** `machineId`: the machine's database id as a string, or its path. */
   connectivity(machineId: string, online: boolean, at: number, reason: string): Promise<void> {
-    const id = Number(machineId);
-    if (!Number.isInteger(id)) {
+    const id = /^\d+$/.test(machineId) ? Number(machineId) : this.idsByPath.get(machineId);
+    if (id === undefined || !this.engine.tracks(id)) {
       this.log.warn({ machineId }, "connectivity of an unknown machine id ignored");
       return Promise.resolve();
     }

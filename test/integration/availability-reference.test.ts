@@ -88,7 +88,8 @@ describe("reference day: states, intervals and ISO 22400 KPIs against hand-compu
     const pointsOf = async (id: number) => new Map((await dataPointsByMachine(testDb.database.db, [id])).map((p) => [p.name, p.id]));
     const [pointsA, pointsB] = [await pointsOf(ids.a), await pointsOf(ids.b)];
 
-    tracker = new StateTracker(testDb.database, new Bus(log), createHubPubSub().pubsub, undefined, log, { offlineAfterMs: 3_600_000, timers: false });
+    const bus = new Bus(log);
+    tracker = new StateTracker(testDb.database, bus, createHubPubSub().pubsub, undefined, log, { offlineAfterMs: 3_600_000, timers: false });
     await tracker.start(dayStart);
     await tracker.tick(dayStart);
 
@@ -98,8 +99,10 @@ describe("reference day: states, intervals and ISO 22400 KPIs against hand-compu
       await tracker.samples(samplesAt(ids.a, pointsA, t, { speed: inside(runningA, t) ? 100 : 0, fault: t >= local("08:00") && t < local("08:45") ? 1 : 0, parts: partsA, scrap: Math.floor(partsA * 0.02) }));
       if (t === local("12:30")) await tracker.task(ids.a, false, t);
 
-      if (t === local("13:00")) await tracker.connectivity(String(ids.b), false, t, "NDEATH");
-      if (t === local("13:30")) await tracker.connectivity(String(ids.b), true, t, "NBIRTH");
+      // Through the bus, as the Sparkplug source says it: by path, or by id.
+      if (t === local("13:00")) bus.emit("machineConnectivity", { machineId: "ref/plant/hall/line-1/filler-b", online: false, at: new Date(t), reason: "NDEATH" });
+      if (t === local("13:30")) bus.emit("machineConnectivity", { machineId: String(ids.b), online: true, at: new Date(t), reason: "NBIRTH" });
+      await tracker.flush();
       if (t >= local("13:00") && t < local("13:30")) continue;
       const runB = secondsWithin(runningB, t);
       const state = t < local("06:00") || t >= local("22:00") ? 2 : inside(runningB, t) ? 6 : t >= local("09:00") && t < local("09:20") ? 11 : 4;
