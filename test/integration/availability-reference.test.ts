@@ -182,6 +182,8 @@ describe("reference day: states, intervals and ISO 22400 KPIs against hand-compu
     expect(k.qualityRatio).toBeCloseTo(4_116 / 4_200, 12);
     expect(k.oee).toBeCloseTo((50_400 / 55_800) * (42_000 / 50_400) * (4_116 / 4_200), 12);
     expect(k.utilizationEfficiency).toBeCloseTo(50_400 / 51_300, 12);
+    expect(k.allocationEfficiency).toBeCloseTo(51_300 / 55_800, 12);
+    expect(k).toMatchObject({ actualUnitProcessingTime: 51_300, actualUnitBusyTime: 51_300 });
     expect(k.downtimeReasons).toEqual([
       { state: "down", reason: "jam", seconds: 2_700, share: 0.6 },
       { state: "maintenance", reason: "task", seconds: 1_800, share: 0.4 },

@@ -53,4 +53,21 @@ describe("state intervals across a hub restart", () => {
       ["running", "", 66, null],
     ]);
   });
+
+  it("a change undone at the same instant reopens the interval before it, rollups included", async () => {
+    await applyPlantText(testDb.database, oneMachinePlant("rs", "drill", [{ name: "speed" }]), "rs.yaml", log);
+    const machine = (await machineByPath(testDb.database.db, oneMachinePath("rs", "drill")))!;
+    const points = new Map((await dataPointsByMachine(testDb.database.db, [machine.id])).map((p) => [p.name, p.id]));
+    const tracker = new StateTracker(testDb.database, new Bus(log), pubsub, undefined, log, { offlineAfterMs: 10 * MINUTE, timers: false });
+    await tracker.start(T0);
+    await tracker.samples(samplesAt(machine.id, points, T0, { speed: 50 }));
+    await tracker.task(machine.id, true, T0 + 5 * MINUTE);
+    await tracker.task(machine.id, false, T0 + 5 * MINUTE);
+    await tracker.flush();
+    await tracker.stop();
+    const { rows } = await testDb.database.query<{ state: string; ended_at: Date | null }>(`select state, ended_at from machine_state_interval where machine_id = $1`, [machine.id]);
+    expect(rows).toEqual([{ state: "running", ended_at: null }]);
+    const rolled = await testDb.database.query<{ seconds: number }>(`select coalesce(sum(seconds), 0)::float8 as seconds from machine_state_rollup where machine_id = $1`, [machine.id]);
+    expect(rolled.rows[0]!.seconds).toBe(0);
+  });
 });
