@@ -648,8 +648,8 @@ describe.each(backends)("applyPlant on $name", ({ kind, open }) => {
     const first = await applyPlantFile(database, demo, log);
     const again = await applyPlantFile(database, demo, log, { prune: true });
 
-    // 1 + 1 + 1 + 2 levels, 6 machines with 4 points, 4 rules and a state config each, 1 stale rule, the board, 4 automations, the site's calendar
-    expect(first).toEqual({ created: 5 + 6 * 10 + 1 + 1 + 4 + 1, updated: 0, unchanged: 0, deleted: 0 });
+    // 1 + 1 + 1 + 2 levels, 6 machines with 4 points, 4 rules and a state config each, 1 stale rule, the board, 6 automations, the site's calendar
+    expect(first).toEqual({ created: 5 + 6 * 10 + 1 + 1 + 6 + 1, updated: 0, unchanged: 0, deleted: 0 });
     expect(again).toEqual({ created: 0, updated: 0, unchanged: first.created, deleted: 0 });
   });
 });

@@ -758,6 +758,8 @@ describe("the demo plant", () => {
     expect(plant?.integrations).toEqual([{ name: "board", kind: "builtin", site: null, config: {} }]);
     expect(plant?.automations?.map((a) => [a.name, a.trigger, a.actions.map((x) => `${x.type}@${x.integration}`)])).toEqual([
       ["batch quality check", "batch.completed", ["create_task@board"]],
+      ["order quality check", "order.completed", ["create_task@board"]],
+      ["order at risk", "order.at_risk", ["create_task@board"]],
       ["maintenance ticket", "alarm.raised", ["create_task@board"]],
       ["maintenance ticket closed", "alarm.cleared", ["close_task@board"]],
       ["line at capacity", "alarm.raised", ["create_task@board"]],
