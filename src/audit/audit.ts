@@ -32,6 +32,7 @@ export const auditActions = [
   "calendar.saved",
   "machine_state_config.saved",
   "downtime_reason.set",
+  "quality_result.recorded",
   "order.created",
   "order.updated",
   "order.imported",

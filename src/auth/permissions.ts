@@ -40,6 +40,8 @@ export const permissionMatrix = {
   "task.update": ["operator", "technician", "engineer", "admin"],
   /** Give a downtime its reason code. */
   "downtime.annotate": ["operator", "technician", "engineer", "admin"],
+  /** Record quality results (scrap found by inspection). */
+  "quality.report": ["operator", "technician", "engineer", "admin"],
   /** Set the shift calendars of sites and lines. */
   "calendar.manage": ["planner", "engineer", "admin"],
   /** See production orders, capacity and machine suggestions. */

@@ -386,6 +386,12 @@ describe("authorization matrix: every operation × role × site scope", () => {
         d.setDowntimeReason.interval?.reason === "jam"),
     },
     {
+      field: "Mutation.recordQualityResult",
+      permission: "quality.report",
+      run: (c, t) => outcome(c, `mutation($m: ID!) { recordQualityResult(machineId: $m, scrap: 2) { scrap errors { message } } }`, { m: globalId("Machine", machineIds[t]) }, (d) =>
+        d.recordQualityResult.scrap === 2),
+    },
+    {
       field: "Mutation.saveShiftCalendar",
       permission: "calendar.manage",
       run: (c, t) => outcome(c, `mutation($a: ID!, $c: JSONObject!) { saveShiftCalendar(assetId: $a, calendar: $c) { calendar errors { message } } }`, { a: globalId("Site", siteIds[t]), c: matrixCalendar }, (d) =>

@@ -110,6 +110,13 @@ describe("availability over GraphQL", () => {
     expect((await graphql(endpoint, SET, { i: idle, r: "no_material" }, keys.viewer)).errors?.[0]?.extensions?.code).toBe("FORBIDDEN");
     expect((await data("operator", SET, { i: idle, r: "No Material" })).setDowntimeReason.errors).toEqual([{ field: ["reason"], message: "expected a reason code: lower-case letters, digits and '_'" }]);
     expect((await data("operator", SET, { i: idle, r: "no_material" })).setDowntimeReason).toEqual({ interval: { reason: "no_material" }, errors: [] });
+
+    // Inspection rejects 12 of the 120 parts made: the quality ratio follows.
+    const QUALITY = `mutation($m: ID!, $at: DateTime) { recordQualityResult(machineId: $m, scrap: 12, at: $at) { scrap errors { field message } } }`;
+    expect((await data("operator", QUALITY, { m: id, at: new Date(t0 + 10 * MINUTE).toISOString() })).recordQualityResult).toEqual({ scrap: 12, errors: [] });
+    const after = (await data("viewer", KPIS, { a: globalId("Line", lines.berlin), from, to })).kpis;
+    expect(after.qualityRatio).toBeCloseTo(108 / 120, 12);
+    expect(after.downtimeReasons).toEqual([]);
   });
 
   it("saves shift calendars with clear errors, for sites and lines the planner may see", async () => {

@@ -1,11 +1,11 @@
 import { DateTime } from "luxon";
-import { JSONObjectResolver } from "graphql-scalars";
-import { Arg, Args, Authorized, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root, Subscription, type SubscribeResolverData } from "type-graphql";
+import { DateTimeResolver, JSONObjectResolver } from "graphql-scalars";
+import { Arg, Args, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root, Subscription, type SubscribeResolverData } from "type-graphql";
 import { cycleTimes } from "../../availability/cycle-times.js";
 import { kpisOf } from "../../availability/kpi.service.js";
 import { machineStateConfig } from "../../availability/state-config.js";
 import { saveStateConfig, stateConfigOf, stateConfigs, StateConfigPointMissing } from "../../availability/state-config.service.js";
-import { intervalById, intervalsBetween, setIntervalReason } from "../../availability/state.store.js";
+import { intervalById, intervalsBetween, recordProduction, setIntervalReason } from "../../availability/state.store.js";
 import { recordAudit } from "../../audit/audit.js";
 import { shiftOccurrences } from "../../calendar/calendar.js";
 import { calendarOf, saveCalendar } from "../../calendar/calendar.service.js";
@@ -26,6 +26,7 @@ import {
   MachineStateConfigPayload,
   MachineStateInterval,
   MachineStateIntervalPayload,
+  QualityResultPayload,
   ShiftCalendarPayload,
   ShiftKpis,
   toInterval,
@@ -87,6 +88,28 @@ export class AvailabilityResolver {
     });
     ctx.pubsub.publish("MACHINE_STATE_CHANGED", { machineId: updated.machineId, intervalId: updated.id, state: updated.state, reason: updated.reason, source: updated.source, since: new Date(updated.startedAt).toISOString() });
     return { interval: toInterval(updated), errors: [] };
+  }
+
+  @Authorized("quality.report")
+  @Mutation(() => QualityResultPayload, { description: "A quality result: parts a machine produced that inspection found scrap. They leave the good quantity of the minute given (now by default) and count as scrap." })
+  async recordQualityResult(
+    @Arg("machineId", () => ID) machineId: string,
+    @Arg("scrap", () => Int) scrap: number,
+    @Arg("product", () => String, { nullable: true, description: "The product; the parts counted without an order when left out." }) product: string | undefined,
+    @Arg("at", () => DateTimeResolver, { nullable: true }) at: Date | undefined,
+    @Ctx() ctx: GraphqlContext,
+  ): Promise<QualityResultPayload> {
+    const machine = await visibleMachine(ctx, machineId);
+    if (!machine) return { errors: [userError(["machineId"], "no machine has this id")] };
+    if (!Number.isInteger(scrap) || scrap < 1 || scrap > 1_000_000) return { errors: [userError(["scrap"], "expected a whole number from 1 to 1,000,000")] };
+    const when = at?.getTime() ?? Date.now();
+    if (when > Date.now() + 60_000 || when < Date.now() - MAX_SPAN_MS) return { errors: [userError(["at"], "expected a time within the last 400 days")] };
+    const { actor, requestId } = actorOf(ctx);
+    await ctx.database.db.transaction(async (tx) => {
+      await recordProduction(tx, [{ machineId: machine.id, at: when, product: product ?? "", produced: 0, good: -scrap, scrap, idealSeconds: 0 }]);
+      await recordAudit(tx, { actor, action: "quality_result.recorded", entityType: "machine", entityId: machine.id, newValue: { scrap, product: product ?? null, at: new Date(when).toISOString() }, requestId });
+    });
+    return { scrap, at: new Date(when), errors: [] };
   }
 
   @Authorized("calendar.manage")

@@ -180,3 +180,15 @@ export class MachineStateConfigPayload {
   @Field(() => [UserError])
   errors!: UserError[];
 }
+
+@ObjectType("QualityResultPayload")
+export class QualityResultPayload {
+  @Field(() => Int, { nullable: true, description: "The parts recorded as scrap." })
+  scrap?: number;
+
+  @Field(() => DateTimeResolver, { nullable: true })
+  at?: Date;
+
+  @Field(() => [UserError])
+  errors!: UserError[];
+}
