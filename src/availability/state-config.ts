@@ -38,6 +38,8 @@ export const machineStateConfig = z.strictObject({
   idealCycleSeconds: z.number().positive().max(86_400).optional(),
   /** Ideal cycle time per product this machine can make. */
   products: z.record(z.string().min(1).max(128), z.number().positive().max(86_400)).optional(),
+  /** A `down` shorter than this is a minor stop: recorded as `idle` (reason minor_stop), a speed loss, not a breakdown. */
+  minorStopSeconds: z.number().positive().max(3_600).optional(),
 });
 export type MachineStateConfig = z.output<typeof machineStateConfig>;
 
@@ -47,6 +49,7 @@ export interface EffectiveStateConfig {
   counters: { produced?: string; good?: string; scrap?: string };
   idealCycleSeconds?: number;
   products: Record<string, number>;
+  minorStopSeconds?: number;
 }
 
 /**
@@ -60,6 +63,7 @@ export function effectiveStateConfig(config: MachineStateConfig | undefined, poi
     counters: config?.counters ?? (has("parts") ? { produced: "parts" } : {}),
     idealCycleSeconds: config?.idealCycleSeconds,
     products: config?.products ?? {},
+    minorStopSeconds: config?.minorStopSeconds,
   };
 }
 

@@ -43,7 +43,7 @@ export async function openIntervals(db: DbOrTx, machineIds?: readonly number[]):
  * older than that is stale and skipped. Closed intervals go into the rollups in the same
  * transaction. Returns the intervals opened.
  */
-export async function applyTransitions(tx: DbOrTx, transitions: readonly StateTransition[]): Promise<StateInterval[]> {
+export async function applyTransitions(tx: DbOrTx, transitions: readonly StateTransition[], minorStopSeconds: (machineId: number) => number | undefined = () => undefined): Promise<StateInterval[]> {
   if (transitions.length === 0) return [];
   const ids = [...new Set(transitions.map((t) => t.machineId))];
   const open = new Map(
@@ -71,8 +71,12 @@ export async function applyTransitions(tx: DbOrTx, transitions: readonly StateTr
       }
     } else {
       if (current) {
-        await tx.execute(rawSql(`update machine_state_interval set ended_at = to_timestamp($2 / 1000.0), confirmed_until = null where id = $1`, [current.id, t.at]));
-        closed.push({ ...current, endedAt: t.at });
+        // A short breakdown is a minor stop: a speed loss (idle), not unit down time.
+        const threshold = minorStopSeconds(current.machineId);
+        const minor = current.state === "down" && threshold !== undefined && t.at - current.startedAt < threshold * 1000;
+        const ended = minor ? { ...current, state: "idle" as const, reason: "minor_stop" } : current;
+        await tx.execute(rawSql(`update machine_state_interval set ended_at = to_timestamp($2 / 1000.0), confirmed_until = null, state = $3, reason = $4 where id = $1`, [current.id, t.at, ended.state, ended.reason]));
+        closed.push({ ...ended, endedAt: t.at });
       }
       const [row] = rows<IntervalRow>(
         await tx.execute(

@@ -229,7 +229,7 @@ export class StateTracker {
     const after = new AfterCommit();
     await this.database.db.transaction(async (tx) => {
       const writer = new EventWriter(tx, after, systemActor("state-tracker"));
-      const opened = await applyTransitions(tx, transitions);
+      const opened = await applyTransitions(tx, transitions, (id) => this.configs.get(id)?.minorStopSeconds);
       await recordProduction(tx, await applyProgress(tx, writer, counts, this.configs));
       if (confirmAt !== undefined) await confirmOpenIntervals(tx, this.engine.machineIds(), confirmAt);
       // The task path records its own maintenance events.
