@@ -63,6 +63,10 @@ export async function ordersOf(db: DbOrTx, machineIds: readonly number[], lineId
     .limit(5_000);
 }
 
+export function ordersByIds(db: DbOrTx, ids: readonly number[]): Promise<OrderRow[]> {
+  return ids.length === 0 ? Promise.resolve([]) : db.select().from(productionOrders).where(inArray(productionOrders.id, [...ids]));
+}
+
 export async function orderById(db: DbOrTx, id: number): Promise<OrderRow | undefined> {
   const [row] = await db.select().from(productionOrders).where(eq(productionOrders.id, id));
   return row;

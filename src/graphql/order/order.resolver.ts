@@ -7,7 +7,7 @@ import type { Tx } from "../../db/database.js";
 import { AfterCommit } from "../../events/after-commit.js";
 import { EventWriter } from "../../events/event.store.js";
 import { readOrderCsv } from "../../orders/order-import.js";
-import { machinesMaking, orderByNumber, ordersOf, orderSpec, upsertOrders, type OrderRow, type OrderSpec } from "../../orders/order.service.js";
+import { machinesMaking, orderByNumber, ordersByIds, ordersOf, orderSpec, upsertOrders, type OrderRow, type OrderSpec } from "../../orders/order.service.js";
 import { machineSchedules, refreshProjections } from "../../orders/projection.js";
 import { Line, Machine, toLine, toMachine } from "../asset/asset.type.js";
 import { range } from "../availability/availability.resolver.js";
@@ -200,7 +200,8 @@ async function saveAndProject(ctx: GraphqlContext, specs: OrderSpec[], action: "
     const rows = await upsertOrders(tx, specs, actor, requestId, action);
     const machines = [...new Set(rows.map((r) => r.machineId).filter((id): id is number => id !== null))];
     await refreshProjections(tx, new EventWriter(tx, after, actor), machines, Date.now());
-    return Promise.all(rows.map(async (r) => (await tx.query.productionOrders.findFirst({ where: (o, { eq }) => eq(o.id, r.id) }))!));
+    const projected = new Map((await ordersByIds(tx, rows.map((r) => r.id))).map((r) => [r.id, r]));
+    return rows.map((r) => projected.get(r.id) ?? r);
   });
   await after.flush(ctx.queues, ctx.pubsub, ctx.log);
   return saved;
