@@ -95,18 +95,17 @@ describe("reference day: states, intervals and ISO 22400 KPIs against hand-compu
 
     for (let t = local("05:50"); t <= local("22:00"); t += 300_000) {
       if (t === local("12:00")) await tracker.task(ids.a, true, t);
-      const partsA = Math.floor(secondsWithin(runningA, t) / 12);
-      await tracker.samples(samplesAt(ids.a, pointsA, t, { speed: inside(runningA, t) ? 100 : 0, fault: t >= local("08:00") && t < local("08:45") ? 1 : 0, parts: partsA, scrap: Math.floor(partsA * 0.02) }));
-      if (t === local("12:30")) await tracker.task(ids.a, false, t);
-
       // Through the bus, as the Sparkplug source says it: by path, or by id.
       if (t === local("13:00")) bus.emit("machineConnectivity", { machineId: "ref/plant/hall/line-1/filler-b", online: false, at: new Date(t), reason: "NDEATH" });
       if (t === local("13:30")) bus.emit("machineConnectivity", { machineId: String(ids.b), online: true, at: new Date(t), reason: "NBIRTH" });
-      await tracker.flush();
-      if (t >= local("13:00") && t < local("13:30")) continue;
+      const partsA = Math.floor(secondsWithin(runningA, t) / 12);
+      const a = samplesAt(ids.a, pointsA, t, { speed: inside(runningA, t) ? 100 : 0, fault: t >= local("08:00") && t < local("08:45") ? 1 : 0, parts: partsA, scrap: Math.floor(partsA * 0.02) });
       const runB = secondsWithin(runningB, t);
       const state = t < local("06:00") || t >= local("22:00") ? 2 : inside(runningB, t) ? 6 : t >= local("09:00") && t < local("09:20") ? 11 : 4;
-      await tracker.samples(samplesAt(ids.b, pointsB, t, { mode: t >= local("06:00") && t < local("06:30") ? 2 : 3, state, parts: Math.floor(runB / 20), good: Math.floor(runB / 20) - Math.floor((30 * runB) / 45_600) }));
+      const dead = t >= local("13:00") && t < local("13:30");
+      const b = dead ? [] : samplesAt(ids.b, pointsB, t, { mode: t >= local("06:00") && t < local("06:30") ? 2 : 3, state, parts: Math.floor(runB / 20), good: Math.floor(runB / 20) - Math.floor((30 * runB) / 45_600) });
+      await tracker.samples([...a, ...b]);
+      if (t === local("12:30")) await tracker.task(ids.a, false, t);
     }
     await tracker.tick(dayEnd);
     await tracker.flush();
