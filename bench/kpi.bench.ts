@@ -92,7 +92,7 @@ try {
   );
   await q(
     `insert into line_production_count (line_id, grain_seconds, bucket, produced, good, scrap, ideal_seconds)
-     select m.line_id, c.grain_seconds, c.bucket, sum(c.produced), sum(c.good), sum(c.scrap), sum(c.ideal_seconds) from production_count c join machine m on m.id = c.machine_id where c.grain_seconds <> 60 group by 1, 2, 3`,
+     select m.line_id, c.grain_seconds, c.bucket, sum(c.produced), sum(c.good), sum(c.scrap), sum(c.ideal_seconds) from production_count c join machine m on m.id = c.machine_id group by 1, 2, 3`,
   );
   await q(
     `insert into production_order (number, product, quantity, due_at, machine_id, sequence)

@@ -106,7 +106,7 @@ export const lineStateRollups = pgTable(
   (t) => [primaryKey({ name: "line_state_rollup_pkey", columns: [t.lineId, t.grainSeconds, t.bucket, t.state, t.reason] })],
 );
 
-/** Production summed per line in hour and day buckets (all products). */
+/** Production summed per line in minute, hour and day buckets (all products). */
 export const lineProductionCounts = pgTable(
   "line_production_count",
   {

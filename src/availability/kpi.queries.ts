@@ -30,8 +30,8 @@ type Row = { kind: "s" | "c"; machine_id: number; state: StateSeconds["state"]; 
  * States: whole days and hours come from the rollups of closed intervals; the open intervals over
  * that span and the sub-hour edges from the intervals themselves. Counts: minute buckets at the
  * edges (a minute counts when it starts inside the range), hours and days between. Given `lines`
- * (lines whose machines are exactly `machineIds`), the hours and days come from the line rollups
- * and carry machine 0: a 30-day line query reads a few hundred rows.
+ * (lines whose machines are exactly `machineIds`), the rolled-up states and all counts come from
+ * the line rollups and carry machine 0: a 30-day line query reads a few hundred rows.
  */
 export async function machineKpiInputs(db: DbOrTx, machineIds: readonly number[], from: number, to: number, now: number, lines?: readonly number[]): Promise<{ states: MachineStateSeconds[]; counts: Map<number, CountTotals> }> {
   const end = Math.min(to, now);
@@ -39,8 +39,8 @@ export async function machineKpiInputs(db: DbOrTx, machineIds: readonly number[]
   const plan = queryPlan(from, end);
   const [spanFrom, spanTo] = plan.rolledSpan ?? [0, 0];
   const minutes = plan.edges.map(([a, b]) => ({ grain: MINUTE, from: a, to: b }));
-  const machineCountRanges = lines ? minutes : [...minutes, ...plan.rolled];
-  const lineCountRanges = lines ? plan.rolled : [];
+  const machineCountRanges = lines ? [] : [...minutes, ...plan.rolled];
+  const lineCountRanges = lines ? [...minutes, ...plan.rolled] : [];
   const result = await db.execute(
     rawSql(
       `with ids as (select unnest($1::int4[]) as id),

@@ -164,7 +164,7 @@ export async function recordProduction(tx: DbOrTx, increments: readonly Producti
            produced = production_count.produced + excluded.produced, good = production_count.good + excluded.good,
            scrap = production_count.scrap + excluded.scrap, ideal_seconds = production_count.ideal_seconds + excluded.ideal_seconds)
        insert into line_production_count (line_id, grain_seconds, bucket, produced, good, scrap, ideal_seconds)
-       select machine.line_id, g, to_timestamp(b / 1000.0), sum(q), sum(gq), sum(sq), sum(i) from u join machine on machine.id = u.m where g <> ${MINUTE} group by 1, 2, 3
+       select machine.line_id, g, to_timestamp(b / 1000.0), sum(q), sum(gq), sum(sq), sum(i) from u join machine on machine.id = u.m group by 1, 2, 3
        on conflict (line_id, grain_seconds, bucket) do update set
          produced = line_production_count.produced + excluded.produced, good = line_production_count.good + excluded.good,
          scrap = line_production_count.scrap + excluded.scrap, ideal_seconds = line_production_count.ideal_seconds + excluded.ideal_seconds`,
