@@ -18,7 +18,7 @@ import { percentile, ratio, roundOrder } from "./support.js";
  * and per line, production counts and two orders per machine. Tunables: BENCH_ROUNDS (requests per query kind).
  */
 
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 60);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 200);
 const AREAS = 5;
 const LINES_PER_AREA = 10;
 const MACHINES_PER_LINE = 20;
