@@ -7,6 +7,7 @@ const benches: Record<string, () => Promise<unknown>> = {
   events: () => import("./events.bench.js"),
   partitions: () => import("./partitions.bench.js"),
   sparkplug: () => import("./sparkplug.bench.js"),
+  kpi: () => import("./kpi.bench.js"),
 };
 
 const name = process.argv[2] ?? "ingest";

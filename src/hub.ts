@@ -34,6 +34,8 @@ import { ActionBatches } from "./jobs/action-batches.js";
 import { systemActor } from "./audit/audit.js";
 import { ensureTelemetryPartitions } from "./lifecycle/partitions.js";
 import { RuleRunner } from "./rules/rule.runner.js";
+import { StateTracker } from "./availability/state.tracker.js";
+import { PlanningRunner } from "./orders/planning.js";
 
 export interface Hub {
   /** The GraphQL endpoint (HTTP and WebSocket), when this process serves the api role. */
@@ -121,6 +123,10 @@ export async function startHub({ config, roles, log }: StartHubOptions): Promise
       parts.stopAssetListener = reloadBindingsOnAssetChange(pubsub, parts.ingest, log);
       parts.rules = new RuleRunner(database, bus, pubsub, new TransitionRecorder(database, parts.queues, pubsub, log), log);
       await parts.rules.start();
+      parts.states = new StateTracker(database, bus, pubsub, parts.queues, log, { offlineAfterMs: config.machineOfflineAfterSeconds * 1000 });
+      await parts.states.start();
+      parts.planning = new PlanningRunner(database, parts.queues, pubsub, log);
+      parts.planning.start();
       await parts.ingest.start();
       const reported = new ReportedValues(bus);
       const sendCommand = (topic: string, payload: Buffer) => source.publish(topic, payload, { qos: 1 });
@@ -207,6 +213,8 @@ interface Parts {
   rules?: RuleRunner;
   connectivity?: ConnectivityRecorder;
   actuator?: Actuator;
+  states?: StateTracker;
+  planning?: PlanningRunner;
   redis?: ResolvedRedis;
   queues?: JobQueues;
   workers?: RunningWorkers;
@@ -284,6 +292,8 @@ function stopOnce(parts: Parts, log: Logger): () => Promise<void> {
       await step("telemetry writer", () => parts.writer?.close());
       await step("rule engine", () => parts.rules?.stop());
       await step("connectivity", () => parts.connectivity?.flush());
+      await step("state tracker", () => parts.states?.stop());
+      await step("planning", () => parts.planning?.stop());
       await step("workers", () => parts.workers?.close());
       await step("http", () => parts.http?.close());
       await step("job queues", () => parts.queues?.close());

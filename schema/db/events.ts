@@ -98,6 +98,9 @@ export const eventKinds = [
   "data.resumed",
   "machine.state_changed",
   "task.status_changed",
+  "order.completed",
+  "order.at_risk",
+  "line.at_capacity",
 ] as const;
 export type EventKind = (typeof eventKinds)[number];
 

@@ -8,3 +8,6 @@ export * from "./lots.js";
 export * from "./lifecycle.js";
 export * from "./connectivity.js";
 export * from "./actuation.js";
+export * from "./availability.js";
+export * from "./calendar.js";
+export * from "./orders.js";

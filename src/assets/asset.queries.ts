@@ -141,3 +141,38 @@ export function listBindings(db: DbOrTx): Promise<BindingRow[]> {
     .innerJoin(machines, eq(machines.id, dataPoints.machineId))
     .orderBy(asc(dataPoints.id));
 }
+
+/** A level of the hierarchy with the machines under it (a machine: itself), in one query. */
+export interface AssetMachines {
+  siteId: number;
+  /** enterprise/site, for the scope check. */
+  sitePath: string;
+  timezone: string;
+  /** The line of a line or a machine. */
+  lineId?: number;
+  /** Every line under it (a machine: its own). */
+  lineIds: number[];
+  machineIds: number[];
+}
+
+export async function machinesUnder(db: DbOrTx, level: "Site" | "Area" | "Line" | "Machine", id: number): Promise<AssetMachines | undefined> {
+  const filter = { Site: sql`${sites.id} = ${id}`, Area: sql`${areas.id} = ${id}`, Line: sql`${lines.id} = ${id}`, Machine: sql`${machines.id} = ${id}` }[level];
+  const rows = await db
+    .select({ siteId: sites.id, enterprise: enterprises.name, site: sites.name, timezone: sites.timezone, lineId: lines.id, machineId: machines.id })
+    .from(sites)
+    .innerJoin(enterprises, eq(enterprises.id, sites.enterpriseId))
+    .leftJoin(areas, eq(areas.siteId, sites.id))
+    .leftJoin(lines, eq(lines.areaId, areas.id))
+    .leftJoin(machines, eq(machines.lineId, lines.id))
+    .where(filter);
+  const [first] = rows;
+  if (!first) return undefined;
+  return {
+    siteId: first.siteId,
+    sitePath: `${first.enterprise}/${first.site}`,
+    timezone: first.timezone,
+    lineId: level === "Line" || level === "Machine" ? (first.lineId ?? undefined) : undefined,
+    lineIds: [...new Set(rows.flatMap((r) => (r.lineId === null ? [] : [r.lineId])))],
+    machineIds: rows.flatMap((r) => (r.machineId === null ? [] : [r.machineId])),
+  };
+}

@@ -1,6 +1,7 @@
 import { and, eq, inArray, notInArray, sql, type SQL } from "drizzle-orm";
 import type { PgTable } from "drizzle-orm/pg-core";
 import { areas, dataPoints, enterprises, lines, machines, sites } from "../../schema/db/assets.js";
+import { machineStateRollups, productionCounts } from "../../schema/db/availability.js";
 import { telemetry } from "../../schema/db/telemetry.js";
 import { telemetryRollupHour, telemetryRollupMinute } from "../../schema/db/lifecycle.js";
 import type { Tx } from "../db/database.js";
@@ -137,6 +138,9 @@ export async function deleteMachine(tx: Tx, machineId: number): Promise<boolean>
     tx,
     points.map((p) => p.id),
   );
+  // Rollups carry no foreign key (the writes are hot); the line's rollups keep its history.
+  await tx.delete(machineStateRollups).where(eq(machineStateRollups.machineId, machineId));
+  await tx.delete(productionCounts).where(eq(productionCounts.machineId, machineId));
   const deleted = await tx.delete(machines).where(eq(machines.id, machineId)).returning({ id: machines.id });
   return deleted.length > 0;
 }

@@ -14,6 +14,8 @@ import {
   type Upserted,
 } from "./asset.service.js";
 import { saveActuationLimits, saveMachineMethods } from "../actuation/actuation-targets.store.js";
+import { saveStateConfig } from "../availability/state-config.service.js";
+import { saveCalendar } from "../calendar/calendar.service.js";
 import { applyAutomations, applyIntegrations, applyRules, deleteRulesOfMachines, PLANT_FILE_ACTOR, PlantReferenceError } from "./plant-apply.workflows.js";
 import { formatPlantFileError, parsePlantFile, type PlantFileError, type PlantSpec } from "./plant-file.js";
 
@@ -82,6 +84,12 @@ export async function applyPlant(database: Database, plant: PlantSpec, options: 
     for (const site of plant.sites) {
       const timezone = site.timezone;
       if (site.areas.length === 0) countParents(await upsertParents(tx, { enterprise, site: site.name, timezone }));
+      // A calendar in the file replaces the stored one; none leaves it as planners set it.
+      if (site.calendar) {
+        const chain = await upsertParents(tx, { enterprise, site: site.name, timezone });
+        countParents(chain);
+        count(await saveCalendar(tx, { siteId: chain[1]!.id }, site.calendar, PLANT_FILE_ACTOR));
+      }
       for (const area of site.areas) {
         if (area.lines.length === 0) {
           countParents(await upsertParents(tx, { enterprise, site: site.name, area: area.name, timezone }));
@@ -89,6 +97,11 @@ export async function applyPlant(database: Database, plant: PlantSpec, options: 
         for (const line of area.lines) {
           const at = { enterprise, site: site.name, area: area.name, line: line.name, timezone };
           if (line.machines.length === 0) countParents(await upsertParents(tx, at));
+          if (line.calendar) {
+            const chain = await upsertParents(tx, at);
+            countParents(chain);
+            count(await saveCalendar(tx, { siteId: chain[1]!.id, lineId: chain[3]!.id }, line.calendar, PLANT_FILE_ACTOR));
+          }
           for (const spec of line.machines) {
             // The file describes the machine completely: no display name in the file clears it.
             const machine = await upsertMachine(tx, { ...at, name: spec.name, displayName: spec.displayName ?? null });
@@ -104,6 +117,7 @@ export async function applyPlant(database: Database, plant: PlantSpec, options: 
               countPolicy(await setRetentionPolicy(tx, { dataPointId: upserted.id }, point.retention, PLANT_FILE_ACTOR));
               keptPoints.push(upserted.id);
             }
+            if (spec.state) count(await saveStateConfig(tx, machine.id, spec.state, PLANT_FILE_ACTOR));
             // Rules first: a rule moved off a data point the prune below deletes must not go with it.
             summary.deleted += await applyRules(tx, machine.id, spec.rules ?? [], options.prune === true, count);
             summary.deleted += await saveMachineMethods(tx, machine.id, spec.methods ?? [], options.prune === true, count);

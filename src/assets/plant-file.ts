@@ -9,6 +9,8 @@ import { ruleSpec } from "../rules/rule.service.js";
 import { retentionSpec, type RetentionSpec } from "../lifecycle/retention-policy.js";
 import { ruleParams, type RuleParams } from "../rules/rule.schema.js";
 import { sparkplugId } from "../ingest/sparkplug/sparkplug.rules.js";
+import { machineStateConfig, type MachineStateConfig } from "../availability/state-config.js";
+import { calendarSpec, type CalendarSpec } from "../calendar/calendar.schema.js";
 import { assetName, dataPointSpec, timezone, type DataPointSpec } from "./asset.rules.js";
 
 /**
@@ -18,10 +20,10 @@ import { assetName, dataPointSpec, timezone, type DataPointSpec } from "./asset.
 
 /** Parsing always fills the lists; a spec built in code may leave out what it does not use. */
 export interface PlantSpec { enterprise: string; sites: SiteSpec[]; integrations?: IntegrationFileSpec[]; automations?: ValidAutomation[] }
-export interface SiteSpec { name: string; timezone: string; areas: AreaSpec[]; retention?: RetentionSpec }
+export interface SiteSpec { name: string; timezone: string; areas: AreaSpec[]; retention?: RetentionSpec; calendar?: CalendarSpec }
 export interface AreaSpec { name: string; lines: LineSpec[] }
-export interface LineSpec { name: string; machines: MachineSpec[] }
-export interface MachineSpec { name: string; displayName?: string; dataPoints: DataPointFileSpec[]; rules?: RuleFileSpec[]; methods?: MethodSpec[] }
+export interface LineSpec { name: string; machines: MachineSpec[]; calendar?: CalendarSpec }
+export interface MachineSpec { name: string; displayName?: string; dataPoints: DataPointFileSpec[]; rules?: RuleFileSpec[]; methods?: MethodSpec[]; state?: MachineStateConfig }
 /** A data point as the file declares it: the shared spec plus its own retention, when it has one. */
 export type DataPointFileSpec = DataPointSpec & { retention?: RetentionSpec };
 /** A rule on one of its machine's data points; in the file its params sit flat beside the name. */
@@ -132,10 +134,11 @@ const machine = z.strictObject({
   dataPoints: list(plantDataPoint),
   rules: list(plantRule),
   methods: list(methodSpec),
+  state: machineStateConfig.optional(),
 });
-const line = z.strictObject({ name: assetName, machines: list(machine) });
+const line = z.strictObject({ name: assetName, machines: list(machine), calendar: calendarSpec.optional() });
 const area = z.strictObject({ name: assetName, lines: list(line) });
-const site = z.strictObject({ name: assetName, timezone: timezone.default("UTC"), retention: retentionSpec.optional(), areas: list(area) });
+const site = z.strictObject({ name: assetName, timezone: timezone.default("UTC"), retention: retentionSpec.optional(), areas: list(area), calendar: calendarSpec.optional() });
 const plantFile = z.strictObject({
   enterprise: assetName,
   sites: list(site),

@@ -47,6 +47,13 @@ export const auditActions = [
   "actuation.confirmed",
   "actuation.mismatch",
   "actuation.failed",
+  "calendar.saved",
+  "machine_state_config.saved",
+  "downtime_reason.set",
+  "quality_result.recorded",
+  "order.created",
+  "order.updated",
+  "order.imported",
 ] as const;
 export type AuditAction = (typeof auditActions)[number];
 

@@ -50,6 +50,16 @@ export const permissionMatrix = {
   "machine.actuate": ["operator", "technician", "engineer", "admin"],
   /** Approve or reject someone else's write or call on a critical target. */
   "actuation.approve": ["engineer", "admin"],
+  /** Give a downtime its reason code. */
+  "downtime.annotate": ["operator", "technician", "engineer", "admin"],
+  /** Record quality results (scrap found by inspection). */
+  "quality.report": ["operator", "technician", "engineer", "admin"],
+  /** Set the shift calendars of sites and lines. */
+  "calendar.manage": ["planner", "engineer", "admin"],
+  /** See production orders, capacity and machine suggestions. */
+  "order.read": everyone,
+  /** Create, change and import production orders. */
+  "order.manage": ["planner", "admin"],
 } as const satisfies Record<string, readonly AccessRole[]>;
 
 export type Permission = keyof typeof permissionMatrix;

@@ -8,7 +8,7 @@ import { machineStates } from "../telemetry/machine-state.js";
  * and the plant file, so both accept exactly the same things.
  */
 
-export const automationTriggers = ["alarm.raised", "alarm.cleared", "batch.completed", "machine.state_changed", "data.stale"] as const;
+export const automationTriggers = ["alarm.raised", "alarm.cleared", "batch.completed", "machine.state_changed", "data.stale", "order.completed", "order.at_risk", "line.at_capacity"] as const;
 export type AutomationTrigger = (typeof automationTriggers)[number];
 
 const clock = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, { message: 'expected a time of day "HH:MM"' });

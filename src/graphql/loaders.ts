@@ -15,6 +15,7 @@ import {
   type SiteRow,
 } from "../assets/asset.queries.js";
 import { limitsOfPoints, methodsOfMachines, type ActuationLimitRow, type MachineMethodRow } from "../actuation/actuation-targets.store.js";
+import { openIntervals, type StateInterval } from "../availability/state.store.js";
 import { machinesInMaintenance } from "../tasks/task.service.js";
 import { disconnectedMachines } from "../telemetry/connectivity.store.js";
 import type { LatestValue } from "../telemetry/latest-values.js";
@@ -67,6 +68,11 @@ export function createLoaders(deps: GraphqlDeps) {
     tasksOfMachine: grouped<TaskWithIntegration>((ids) => tasksOf(db, "machineId", ids), (r) => r.task.machineId!, false),
     actuationOfPoint: grouped<ActuationLimitRow>((ids) => limitsOfPoints(db, ids), (r) => r.dataPointId),
     methodsOfMachine: grouped<MachineMethodRow>((ids) => methodsOfMachines(db, ids), (r) => r.machineId),
+    // Not cached: a subscription keeps its context while states change.
+    openInterval: new DataLoader<number, StateInterval | undefined>(async (ids) => {
+      const found = new Map((await openIntervals(db, ids)).map((i) => [i.machineId, i]));
+      return ids.map((id) => found.get(id));
+    }, { cache: false }),
     inMaintenance: new DataLoader<number, boolean>(async (ids) => {
       const busy = await machinesInMaintenance(db, ids);
       return ids.map((id) => busy.has(id));

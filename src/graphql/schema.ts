@@ -21,6 +21,8 @@ import { DataPointActuationResolver, MachineMethodResolver } from "./actuation/a
 import { EventActionResolver } from "./event-action/event-action.resolver.js";
 import { LotEventResolver, LotRecordResolver } from "./lot/lot-record.resolver.js";
 import { LotResolver } from "./lot/lot.resolver.js";
+import { MachineCapacityResolver, MachineSuggestionResolver, OrderResolver } from "./order/order.resolver.js";
+import { AvailabilityResolver, LineCalendarResolver, MachineAvailabilityResolver, SiteCalendarResolver } from "./availability/availability.resolver.js";
 
 export const resolvers = [
   NodeResolver,
@@ -48,6 +50,13 @@ export const resolvers = [
   ActuationResolver,
   DataPointActuationResolver,
   MachineMethodResolver,
+  AvailabilityResolver,
+  MachineAvailabilityResolver,
+  SiteCalendarResolver,
+  LineCalendarResolver,
+  OrderResolver,
+  MachineCapacityResolver,
+  MachineSuggestionResolver,
 ] as const;
 
 /**

@@ -55,7 +55,7 @@ export class IngestService {
         const sparkplug = new SparkplugBindings(rows);
         this.sparkplug?.setBindings(sparkplug);
         // A machine whose Sparkplug binding went must not stay OFFLINE from its last death.
-        await forgetConnectivityExcept(this.database.db, sparkplug.machineIds());
+        this.sparkplug?.released(await forgetConnectivityExcept(this.database.db, sparkplug.machineIds()));
         await this.source.setFilters([...this.index.subscriptionFilters(), ...(this.sparkplug?.subscriptionFilters() ?? [])]);
         this.log.debug({ bindings: this.index.size }, "ingest bindings loaded");
       } finally {

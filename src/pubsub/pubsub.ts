@@ -33,6 +33,10 @@ export type Topics = {
   TRACE_UPDATED: [change: TraceChange];
   /** A setpoint write changed status; an ingest process sends the approved ones. */
   ACTUATION_CHANGED: [change: ActuationChange];
+  /** A machine entered a state (a new interval began, or the open one's state or reason changed). */
+  MACHINE_STATE_CHANGED: [change: MachineStateChange];
+  /** Shift calendars or machine state configs changed: the state tracker reloads them. */
+  PLANNING_CHANGED: [change: { at: string; machineIds?: number[] }];
 };
 
 export interface TraceChange {
@@ -46,6 +50,15 @@ export interface ActuationChange {
   machineId: number;
   status: ActuationStatus;
   at: string;
+}
+
+export interface MachineStateChange {
+  machineId: number;
+  intervalId: number;
+  state: "running" | "idle" | "down" | "maintenance" | "setup" | "offline" | "planned_stop";
+  reason: string;
+  source: string;
+  since: string;
 }
 
 export interface AlarmChange {

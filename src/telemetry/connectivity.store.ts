@@ -57,6 +57,11 @@ export async function disconnectedMachines(db: DbOrTx, ids: readonly number[]): 
 }
 
 /** Forgets the connectivity of machines no longer fed by a source that reports it (their binding changed). */
-export async function forgetConnectivityExcept(db: DbOrTx, machineIds: readonly number[]): Promise<void> {
-  await db.delete(machineConnectivity).where(machineIds.length > 0 ? notInArray(machineConnectivity.machineId, [...machineIds]) : undefined);
+/** Forgets the connectivity of machines not in `machineIds`; returns those that were dead. */
+export async function forgetConnectivityExcept(db: DbOrTx, machineIds: readonly number[]): Promise<number[]> {
+  const forgotten = await db
+    .delete(machineConnectivity)
+    .where(machineIds.length > 0 ? notInArray(machineConnectivity.machineId, [...machineIds]) : undefined)
+    .returning({ machineId: machineConnectivity.machineId, online: machineConnectivity.online });
+  return forgotten.filter((f) => !f.online).map((f) => f.machineId);
 }

@@ -1,12 +1,12 @@
 import type { LatestValue } from "./latest-values.js";
 
-export const machineStates = ["running", "idle", "down", "maintenance", "setup", "offline", "planned_stop"] as const;
-export type MachineState = (typeof machineStates)[number];
+export { machineStates, type MachineState } from "../../schema/db/availability.js";
+import type { MachineState } from "../../schema/db/availability.js";
 
 /**
  * The state telemetry alone can tell: offline when nothing arrived within `offlineAfterMs`,
- * idle when a `speed` metric reads zero, running otherwise. Richer sources (PLC state nodes,
- * tickets, the shift calendar) refine this later.
+ * idle when a `speed` metric reads zero, running otherwise. The fallback before the state tracker
+ * (src/availability) has recorded an interval for the machine.
  */
 export function deriveMachineState(
   latestByMetric: ReadonlyMap<string, LatestValue>,

@@ -78,6 +78,12 @@ describe("authorization matrix: every operation × role × site scope", () => {
     return String(lot.id);
   }
   const actuationIds = {} as Record<Target, string>;
+  const intervalIds = {} as Record<Target, number>;
+  const siteIds = {} as Record<Target, number>;
+  const matrixCalendar = { shifts: [{ name: "all-day", days: ["mon", "tue", "wed", "thu", "fri", "sat", "sun"], start: "00:00", end: "23:59" }] };
+  const matrixStateConfig = { idealCycleSeconds: 10, products: { "matrix-part": 10 } };
+  const inADay = () => new Date(Date.now() + 86_400_000).toISOString();
+  const lastDay = () => ({ from: new Date(Date.now() - 86_400_000).toISOString(), to: new Date().toISOString() });
 
   /** A fresh active alarm on the target machine (its own rule), for the alarm mutations. */
   async function expendableAlarm(target: Target): Promise<string> {
@@ -383,6 +389,83 @@ describe("authorization matrix: every operation × role × site scope", () => {
         ),
     },
     {
+      field: "Query.kpis",
+      permission: "telemetry.read",
+      run: (c, t) => outcome(c, `query($a: ID!, $from: DateTime!, $to: DateTime!) { kpis(assetId: $a, from: $from, to: $to) { plannedBusyTime } }`, { a: globalId("Machine", machineIds[t]), ...lastDay() }, (d) =>
+        d.kpis !== null && d.kpis.plannedBusyTime > 0),
+    },
+    {
+      field: "Query.shiftKpis",
+      permission: "telemetry.read",
+      run: (c, t) => outcome(c, `query($a: ID!, $d: String!) { shiftKpis(assetId: $a, date: $d) { shift } }`, { a: globalId("Machine", machineIds[t]), d: new Date().toISOString().slice(0, 10) }, (d) =>
+        d.shiftKpis.length === 1),
+    },
+    {
+      field: "Mutation.setDowntimeReason",
+      permission: "downtime.annotate",
+      run: (c, t) => outcome(c, `mutation($i: ID!) { setDowntimeReason(intervalId: $i, reason: "jam") { interval { reason } errors { message } } }`, { i: String(intervalIds[t]) }, (d) =>
+        d.setDowntimeReason.interval?.reason === "jam"),
+    },
+    {
+      field: "Mutation.recordScrap",
+      permission: "quality.report",
+      run: (c, t) => outcome(c, `mutation($m: ID!) { recordScrap(machineId: $m, scrap: 2) { scrap errors { message } } }`, { m: globalId("Machine", machineIds[t]) }, (d) =>
+        d.recordScrap.scrap === 2),
+    },
+    {
+      field: "Mutation.saveShiftCalendar",
+      permission: "calendar.manage",
+      run: (c, t) => outcome(c, `mutation($a: ID!, $c: JSONObject!) { saveShiftCalendar(assetId: $a, calendar: $c) { calendar errors { message } } }`, { a: globalId("Site", siteIds[t]), c: matrixCalendar }, (d) =>
+        d.saveShiftCalendar.calendar !== null),
+    },
+    {
+      field: "Mutation.saveMachineStateConfig",
+      permission: "asset.manage",
+      run: (c, t) => outcome(c, `mutation($m: ID!, $c: JSONObject!) { saveMachineStateConfig(machineId: $m, config: $c) { config errors { message } } }`, { m: globalId("Machine", machineIds[t]), c: matrixStateConfig }, (d) =>
+        d.saveMachineStateConfig.config !== null),
+    },
+    {
+      field: "Subscription.machineStateChanged",
+      permission: "telemetry.read",
+      run: (c, t) =>
+        subscriptionOutcome(c, `subscription($id: ID) { machineStateChanged(machineId: $id) { state } }`, { id: globalId("Machine", machineIds[t]) }, () =>
+          pubsub.pubsub.publish("MACHINE_STATE_CHANGED", { machineId: machineIds[t], intervalId: intervalIds[t], state: "down", reason: "", source: "test", since: new Date().toISOString() }),
+        ),
+    },
+    {
+      field: "Query.productionOrders",
+      permission: "order.read",
+      run: (c, t) => outcome(c, `query($a: ID!) { productionOrders(assetId: $a) { number } }`, { a: globalId("Machine", machineIds[t]) }, (d) =>
+        d.productionOrders.some((o: any) => o.number === `order-of-${t}-${enterprise}`)),
+    },
+    {
+      field: "Mutation.saveProductionOrder",
+      permission: "order.manage",
+      run: (c, t) => outcome(
+        c,
+        `mutation($input: SaveProductionOrderInput!) { saveProductionOrder(input: $input) { order { number } errors { message } } }`,
+        { input: { number: `o-${randomBytes(4).toString("hex")}`, product: "matrix-part", quantity: 1, dueAt: inADay(), machineId: globalId("Machine", machineIds[t]) } },
+        (d) => d.saveProductionOrder.order !== null,
+      ),
+    },
+    {
+      field: "Mutation.importProductionOrders",
+      permission: "order.manage",
+      run: (c, t) => outcome(c, `mutation($csv: String!) { importProductionOrders(csv: $csv) { orders { number } errors { message } } }`, { csv: `number,product,quantity,due,machine\ni-${randomBytes(4).toString("hex")},matrix-part,1,${inADay()},${machinePath(t)}\n` }, (d) =>
+        d.importProductionOrders.orders.length === 1),
+    },
+    {
+      field: "Query.capacity",
+      permission: "order.read",
+      run: (c, t) => outcome(c, `query($a: ID!) { capacity(assetId: $a, horizon: WEEK) { machines { spareSeconds } } }`, { a: globalId("Machine", machineIds[t]) }, (d) => d.capacity?.machines.length === 1),
+    },
+    {
+      field: "Query.suggestMachines",
+      permission: "order.read",
+      run: (c, t) => outcome(c, `query($due: DateTime!) { suggestMachines(product: "matrix-part", quantity: 1, due: $due) { machine { path } } }`, { due: inADay() }, (d) =>
+        d.suggestMachines.some((s: any) => s.machine.path === machinePath(t))),
+    },
+    {
       field: "Query.deadLetters",
       permission: "integration.read",
       run: (c, t) => outcome(c, `query($id: ID) { deadLetters(integrationId: $id) { totalCount } }`, { id: String(boardIds[t]) }, (d) => d.deadLetters.totalCount > 0),
@@ -580,6 +663,18 @@ describe("authorization matrix: every operation × role × site scope", () => {
       await testDb.database.db.transaction((tx) =>
         saveMachineMethods(tx, machineIds[target], [{ name: "reset", transport: "mqtt", topic: `${machinePath(target)}/reset`, critical: false, allowAutomation: false }], false, () => {}),
       );
+      const machineId = machineIds[target];
+      const { rows } = await testDb.database.query<{ id: string; site_id: number }>(
+        `with down as (insert into machine_state_interval (machine_id, state, reason, source, started_at, ended_at) values ($1, 'down', '', 'test', now() - interval '1 hour', now() - interval '30 minutes') returning id),
+              idle as (insert into machine_state_interval (machine_id, state, reason, source, started_at) values ($1, 'idle', '', 'test', now() - interval '30 minutes'))
+         select down.id, a.site_id from down, machine m join line l on l.id = m.line_id join area a on a.id = l.area_id where m.id = $1`,
+        [machineId],
+      );
+      intervalIds[target] = Number(rows[0]!.id);
+      siteIds[target] = rows[0]!.site_id;
+      await testDb.database.query(`insert into shift_calendar (site_id, spec) values ($1, $2)`, [siteIds[target], JSON.stringify(matrixCalendar)]);
+      await testDb.database.query(`insert into machine_state_config (machine_id, config) values ($1, $2)`, [machineId, JSON.stringify(matrixStateConfig)]);
+      await testDb.database.query(`insert into production_order (number, product, quantity, due_at, machine_id) values ($1, 'matrix-part', 10, now() + interval '1 day', $2)`, [`order-of-${target}-${enterprise}`, machineId]);
     }
     await saveAutomation(testDb.database.db, { name: "matrix-automation", trigger: "alarm.raised", actions: [{ type: "create_task", key: "t", integration: "board", title: "x" }] }, "test");
     const config = parseConfig({

@@ -648,9 +648,10 @@ describe.each(backends)("applyPlant on $name", ({ kind, open }) => {
     const first = await applyPlantFile(database, demo, log);
     const again = await applyPlantFile(database, demo, log, { prune: true });
 
-    // 1 + 1 + 1 + 2 levels, 6 machines with 4 points and 4 rules each, press-4 (Sparkplug) with 5 points
-    // (one writable) and 4 rules, 1 stale rule, the board, 4 automations, the site's retention
-    expect(first).toEqual({ created: 5 + 6 * 9 + 10 + 1 + 1 + 4 + 1, updated: 0, unchanged: 0, deleted: 0 });
+    // 1 + 1 + 1 + 2 levels, 6 machines with 4 points, 4 rules and a state config each, press-4 (Sparkplug)
+    // with 5 points (one writable) and 4 rules, 1 stale rule, the board, 6 automations, the site's calendar
+    // and retention
+    expect(first).toEqual({ created: 5 + 6 * 10 + 10 + 1 + 1 + 6 + 1 + 1, updated: 0, unchanged: 0, deleted: 0 });
     // A retention policy that did not change is part of its site, not counted on its own.
     expect(again).toEqual({ created: 0, updated: 0, unchanged: first.created - 1, deleted: 0 });
   });

@@ -416,6 +416,31 @@ describe("parsePlantFile: several errors", () => {
     ]);
   });
 
+  it("reports a bad shift calendar and a bad machine state config at their lines", () => {
+    const errors = errorsOf(
+      doc(
+        "enterprise: acme", //                                                1
+        "sites:",
+        "  - name: berlin",
+        "    calendar:",
+        "      shifts: [{ name: early, start: '6:00', end: '14:00' }]", //    5
+        "    areas:",
+        "      - name: hall",
+        "        lines:",
+        "          - name: line-1",
+        "            machines:", //                                           10
+        "              - name: saw",
+        "                state: { sources: [{ point: speed, runningAbove: 0, map: {} }], idealCycleSeconds: -1 }",
+      ),
+    );
+    expect(errors.map((e) => [e.line, e.path])).toEqual([
+      [5, "sites[0].calendar.shifts[0].start"],
+      [12, "sites[0].areas[0].lines[0].machines[0].state.sources[0]"],
+      [12, "sites[0].areas[0].lines[0].machines[0].state.idealCycleSeconds"],
+    ]);
+    expect(errors[0]!.message).toBe('expected a time of day "HH:MM"');
+  });
+
   it("reports every unknown key of one map", () => {
     const errors = errorsOf(doc("enterprise: acme", "owner: me", "sites: []", "version: 2"));
     expect(errors.map((e) => [e.line, e.message])).toEqual([
@@ -734,6 +759,8 @@ describe("the demo plant", () => {
     expect(plant?.integrations).toEqual([{ name: "board", kind: "builtin", site: null, config: {} }]);
     expect(plant?.automations?.map((a) => [a.name, a.trigger, a.actions.map((x) => `${x.type}@${"integration" in x ? x.integration : "-"}`)])).toEqual([
       ["batch quality check", "batch.completed", ["create_task@board"]],
+      ["order quality check", "order.completed", ["create_task@board"]],
+      ["order at risk", "order.at_risk", ["create_task@board"]],
       ["maintenance ticket", "alarm.raised", ["create_task@board"]],
       ["maintenance ticket closed", "alarm.cleared", ["close_task@board"]],
       ["line at capacity", "alarm.raised", ["create_task@board"]],

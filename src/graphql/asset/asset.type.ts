@@ -37,7 +37,7 @@ export class Line extends Asset {
 export const MachineStateEnum = upperEnum(machineStates);
 registerEnumType(MachineStateEnum, {
   name: "MachineState",
-  description: "What the machine is doing now, derived from its latest readings.",
+  description: "What a machine is doing: one state at a time, from its state sources by a fixed precedence (calendar, task, connectivity, its own signal; see the README).",
 });
 
 @ObjectType("Machine", { implements: [Node, Asset] })

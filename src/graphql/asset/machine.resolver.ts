@@ -59,9 +59,12 @@ export class MachineResolver {
 
   @Authorized("telemetry.read")
   @FieldResolver(() => MachineStateEnum, {
-    description: "MAINTENANCE while a task of the machine is in progress; OFFLINE while its source declares it dead (Sparkplug NDEATH/DDEATH); otherwise derived from its latest readings.",
+    description:
+      "The state of its open interval (see the README for the sources and their precedence); before the state tracker has recorded one, MAINTENANCE while a task is in progress, OFFLINE while its source declares it dead (Sparkplug NDEATH/DDEATH), else derived from its latest readings.",
   })
   async state(@Root() machine: Machine, @Ctx() ctx: GraphqlContext): Promise<MachineState> {
+    const open = await ctx.loaders.openInterval.load(machine.dbId);
+    if (open) return open.state;
     // A task in progress means people are working on the machine, whatever its telemetry says.
     if (await ctx.loaders.inMaintenance.load(machine.dbId)) return "maintenance";
     if (await ctx.loaders.disconnected.load(machine.dbId)) return "offline";

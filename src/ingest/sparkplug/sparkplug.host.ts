@@ -31,6 +31,12 @@ export class SparkplugHost {
     this.bindings = bindings;
   }
 
+  /** Machines no longer bound to Sparkplug: their last death no longer says anything about them. */
+  released(machineIds: readonly number[]): void {
+    const at = new Date();
+    for (const machineId of machineIds) this.bus.emit("machineConnectivity", { machineId: String(machineId), online: true, at, reason: "sparkplug binding removed" });
+  }
+
   subscriptionFilters(): string[] {
     return this.bindings.subscriptionFilters();
   }
