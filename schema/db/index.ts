@@ -4,3 +4,4 @@ export * from "./security.js";
 export * from "./events.js";
 export * from "./tasks.js";
 export * from "./audit.js";
+export * from "./opcua.js";
