@@ -15,7 +15,7 @@ export type SimulatorVariable = (typeof simulatorVariables)[number];
 
 export const simulatorNodeId = (machinePath: string, variable: SimulatorVariable | "ResetCounter") => `nsu=${SIMULATOR_NAMESPACE};s=${machinePath}/${variable}`;
 export const simulatorMachineNodeId = (machinePath: string) => `nsu=${SIMULATOR_NAMESPACE};s=${machinePath}`;
-export const loadVariableNodeId = (index: number) => `nsu=${SIMULATOR_NAMESPACE};s=load/${index}`;
+export const loadVariableNodeId = (index: number | string) => `nsu=${SIMULATOR_NAMESPACE};s=load/${index}`;
 
 export interface OpcuaSimulatorOptions {
   machines: readonly SimulatedMachine[];

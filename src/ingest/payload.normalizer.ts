@@ -97,7 +97,8 @@ export function normalize(raw: RawReading, bindings: readonly Binding[]): Normal
   return result;
 }
 
-function coerceValue(value: unknown, dataType: DataType): number | undefined {
+/** A JSON or OPC UA value as the data point's type stores it; undefined when it is not one. */
+export function coerceValue(value: unknown, dataType: DataType): number | undefined {
   switch (dataType) {
     case "float":
       return typeof value === "number" && Number.isFinite(value) ? value : undefined;

@@ -32,8 +32,8 @@ export interface OpcuaSourceListener {
   itemErrors(errors: ReadonlyMap<number, string | undefined>): void;
   /** Data stopped: connection lost, session or subscription gone, or the endpoint unreachable. */
   gapOpened(at: Date, reason: string): void;
-  /** Subscriptions are back. */
-  gapClosed(at: Date): void;
+  /** Subscribed (again): any gap ends here. */
+  online(at: Date): void;
 }
 
 export type OpcuaSourceState = "stopped" | "connecting" | "online" | "reconnecting";
@@ -329,10 +329,9 @@ export class OpcuaSource {
   }
 
   private closeGap(at: Date): void {
-    if (!this.gapOpen) return;
+    if (this.gapOpen) this.options.log.info({ endpoint: this.options.settings.name }, "opc ua data gap closed");
     this.gapOpen = false;
-    this.options.log.info({ endpoint: this.options.settings.name }, "opc ua data gap closed");
-    this.listener?.gapClosed(at);
+    this.listener?.online(at);
   }
 }
 
