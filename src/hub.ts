@@ -8,6 +8,11 @@ import type { Config, Role } from "./config.js";
 import { openDatabase, type Database } from "./db/database.js";
 import { startEmbeddedBroker, type EmbeddedBroker } from "./demo/embedded-broker.js";
 import { demoSimulatedMachines, startSimulator, type Simulator } from "./demo/simulator.js";
+import { isDemoOpcuaMachine, startDemoOpcua } from "./demo/opcua-demo.js";
+import type { OpcuaSimulator } from "./demo/opcua-simulator.js";
+import { OpcuaManager } from "./opcua/opcua.manager.js";
+import { OpcuaOperations } from "./opcua/opcua.operations.js";
+import { OpcuaSessions } from "./opcua/opcua.sessions.js";
 import type { HealthCheck, HealthReport, HttpServer } from "./http/server.js";
 import { IngestService } from "./ingest/ingest.service.js";
 import { MqttSource } from "./ingest/mqtt.source.js";
@@ -30,6 +35,10 @@ export interface Hub {
   database: Database;
   writer?: TelemetryWriter;
   ingest?: IngestService;
+  /** The OPC UA sources, when this process ingests. */
+  opcua?: OpcuaManager;
+  /** Reads, writes and method calls on OPC UA endpoints (on the running session when this process runs the endpoint). */
+  opcuaOperations: OpcuaOperations;
   /** Shuts down in dependency order; safe to call more than once. */
   stop(): Promise<void>;
 }
@@ -99,13 +108,18 @@ export async function startHub({ config, roles, log }: StartHubOptions): Promise
         log,
       });
       parts.ingest = new IngestService(database, parts.source, parts.writer, log);
+      parts.opcua = new OpcuaManager({ database, writer: parts.writer, box: secretBoxFor(config), pkiDir: config.opcua.pkiDir, log });
       startReadingPublisher(bus, pubsub);
-      parts.stopAssetListener = reloadBindingsOnAssetChange(pubsub, parts.ingest, log);
+      parts.stopAssetListener = reloadBindingsOnAssetChange(pubsub, [parts.ingest, parts.opcua], log);
       parts.rules = new RuleRunner(database, bus, pubsub, new TransitionRecorder(database, parts.queues, pubsub, log), log);
       await parts.rules.start();
       await parts.ingest.start();
+      // The demo's OPC UA machines must listen before the hub first connects to them.
+      if (config.simulator) parts.opcuaSimulator = await startDemoOpcua(config, database, log);
+      await parts.opcua.start();
       if (config.simulator) {
-        parts.simulator = await startSimulator({ mqttUrl, machines: demoSimulatedMachines(), log });
+        const machines = demoSimulatedMachines().filter((m) => !parts.opcuaSimulator || !isDemoOpcuaMachine(m));
+        parts.simulator = await startSimulator({ mqttUrl, machines, log });
       }
     }
 
@@ -117,13 +131,14 @@ export async function startHub({ config, roles, log }: StartHubOptions): Promise
       );
     }
 
+    const opcuaOperations = parts.opcua?.operations ?? new OpcuaOperations((id, use) => (parts.opcuaSessions ??= new OpcuaSessions(database, secretBoxFor(config), config.opcua.pkiDir)).temporary(id, use));
     const latest = new LatestValues(database, bus);
     if (roles.includes("api")) {
       // An ingest-only replica never loads Apollo and the GraphQL schema.
       const { startHttpServer } = await import("./http/server.js");
       parts.http = await startHttpServer({
         config,
-        deps: { config, database, pubsub, latest, log, authenticator: createAuthenticator({ config, database, log }), queues: parts.queues },
+        deps: { config, database, pubsub, latest, log, authenticator: createAuthenticator({ config, database, log }), queues: parts.queues, opcua: opcuaOperations },
         health: () => healthReport(database, parts.source),
         log,
       });
@@ -136,6 +151,8 @@ export async function startHub({ config, roles, log }: StartHubOptions): Promise
       database,
       writer: parts.writer,
       ingest: parts.ingest,
+      opcua: parts.opcua,
+      opcuaOperations,
       stop,
     };
   } catch (error) {
@@ -151,8 +168,11 @@ interface Parts {
   writer?: TelemetryWriter;
   source?: MqttSource;
   ingest?: IngestService;
+  opcua?: OpcuaManager;
+  opcuaSessions?: OpcuaSessions;
   stopAssetListener?: () => Promise<void>;
   simulator?: Simulator;
+  opcuaSimulator?: OpcuaSimulator;
   http?: HttpServer;
   rules?: RuleRunner;
   redis?: ResolvedRedis;
@@ -168,11 +188,11 @@ async function applyStartupPlant(config: Config, database: Database, log: Logger
   return created + updated + deleted > 0;
 }
 
-function reloadBindingsOnAssetChange(pubsub: PubSubHandle["pubsub"], ingest: IngestService, log: Logger): () => Promise<void> {
+function reloadBindingsOnAssetChange(pubsub: PubSubHandle["pubsub"], sources: readonly { reloadBindings(): Promise<void> }[], log: Logger): () => Promise<void> {
   const changes = pubsub.subscribe("ASSETS_CHANGED");
   const listening = (async () => {
     for await (const change of changes) {
-      await ingest.reloadBindings().catch((error: unknown) => log.error({ err: error, change }, "reloading ingest bindings failed"));
+      for (const source of sources) await source.reloadBindings().catch((error: unknown) => log.error({ err: error, change }, "reloading ingest bindings failed"));
     }
   })();
   return async () => {
@@ -227,6 +247,9 @@ function stopOnce(parts: Parts, log: Logger): () => Promise<void> {
       await step("simulator", () => parts.simulator?.stop());
       await step("asset listener", () => parts.stopAssetListener?.());
       await step("sources", () => parts.ingest?.stop());
+      await step("opc ua sources", () => parts.opcua?.stop());
+      await step("opc ua sessions", () => parts.opcuaSessions?.close());
+      await step("opc ua simulator", () => parts.opcuaSimulator?.stop());
       await step("telemetry writer", () => parts.writer?.close());
       await step("rule engine", () => parts.rules?.stop());
       await step("workers", () => parts.workers?.close());

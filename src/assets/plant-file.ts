@@ -6,6 +6,7 @@ import { automationSpec, type ValidAutomation } from "../automations/automation.
 import { integrationSpec } from "../integrations/integration.service.js";
 import { ruleSpec } from "../rules/rule.service.js";
 import { ruleParams, type RuleParams } from "../rules/rule.schema.js";
+import { bindingSpec, endpointSpec, type BindingSpec, type EndpointSpec } from "../opcua/opcua.rules.js";
 import { assetName, dataPointSpec, timezone, type DataPointSpec } from "./asset.rules.js";
 
 /**
@@ -14,11 +15,13 @@ import { assetName, dataPointSpec, timezone, type DataPointSpec } from "./asset.
  */
 
 /** Parsing always fills the lists; a spec built in code may leave out what it does not use. */
-export interface PlantSpec { enterprise: string; sites: SiteSpec[]; integrations?: IntegrationFileSpec[]; automations?: ValidAutomation[] }
+export interface PlantSpec { enterprise: string; sites: SiteSpec[]; integrations?: IntegrationFileSpec[]; automations?: ValidAutomation[]; opcuaEndpoints?: EndpointSpec[] }
 export interface SiteSpec { name: string; timezone: string; areas: AreaSpec[] }
 export interface AreaSpec { name: string; lines: LineSpec[] }
 export interface LineSpec { name: string; machines: MachineSpec[] }
-export interface MachineSpec { name: string; displayName?: string; dataPoints: DataPointSpec[]; rules?: RuleFileSpec[] }
+export interface MachineSpec { name: string; displayName?: string; dataPoints: PlantDataPointSpec[]; rules?: RuleFileSpec[] }
+/** A data point and, when it is read from an OPC UA server, where. */
+export type PlantDataPointSpec = DataPointSpec & { opcua?: BindingSpec };
 /** A rule on one of its machine's data points; in the file its params sit flat beside the name. */
 export interface RuleFileSpec { name: string; point: string; severity: Severity; enabled: boolean; params: RuleParams }
 /** An integration without its secrets: those are set over GraphQL, never in a file. */
@@ -51,9 +54,11 @@ const plantDataPoint = z
     dataType: point.dataType,
     normalRange: normalRange.optional(),
     mqtt: z.strictObject({ topic: point.mqttTopic, field: point.mqttField }).optional(),
+    opcua: bindingSpec.optional(),
   })
-  .transform(({ normalRange, mqtt, ...rest }): DataPointSpec => {
-    const spec: DataPointSpec = { ...rest };
+  .transform(({ normalRange, mqtt, opcua, ...rest }): PlantDataPointSpec => {
+    const spec: PlantDataPointSpec = { ...rest };
+    if (opcua !== undefined) spec.opcua = opcua;
     if (normalRange?.min !== undefined) spec.normalMin = normalRange.min;
     if (normalRange?.max !== undefined) spec.normalMax = normalRange.max;
     if (mqtt?.topic !== undefined) spec.mqttTopic = mqtt.topic;
@@ -104,6 +109,15 @@ const plantIntegration = z
   })
   .transform(({ name, kind, site, config }): IntegrationFileSpec => ({ name, kind, site, config: config ?? {} }));
 
+const plantEndpoint = z.unknown().transform((item, ctx): EndpointSpec => {
+  if (isRecord(item) && "secrets" in item) {
+    ctx.addIssue({ code: "custom", path: ["secrets"], message: "secrets never go in a plant file: set them with the updateOpcuaEndpoint GraphQL mutation" });
+  }
+  const parsed = endpointSpec.safeParse(isRecord(item) ? Object.fromEntries(Object.entries(item).filter(([key]) => key !== "secrets")) : item);
+  for (const issue of parsed.error?.issues ?? []) ctx.addIssue(issue as z.core.$ZodRawIssue);
+  return parsed.success ? parsed.data : z.NEVER;
+});
+
 const machine = z.strictObject({
   name: assetName,
   displayName: z.string().min(1).max(128).optional(),
@@ -118,6 +132,7 @@ const plantFile = z.strictObject({
   sites: list(site),
   integrations: list(plantIntegration),
   automations: list(automationSpec),
+  opcuaEndpoints: list(plantEndpoint),
 });
 
 export function parsePlantFile(text: string): PlantFileResult {
@@ -201,6 +216,7 @@ const children: Record<string, readonly { key: string; kind: string }[]> = {
     { key: "sites", kind: "site" },
     { key: "integrations", kind: "integration" },
     { key: "automations", kind: "automation" },
+    { key: "opcuaEndpoints", kind: "OPC UA endpoint" },
   ],
   site: [{ key: "areas", kind: "area" }],
   area: [{ key: "lines", kind: "line" }],

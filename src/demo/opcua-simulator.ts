@@ -10,7 +10,7 @@ export const SIMULATOR_NAMESPACE = "urn:plantgraph:opcua-simulator";
 export const machineryItemStates = { NotAvailable: 0, OutOfService: 1, NotExecuting: 2, Executing: 3 } as const;
 
 /** The variables of each simulated machine, with the OPC UA DataType each one has. */
-export const simulatorVariables = ["State", "Temperature", "Speed", "PartCounter", "SpeedSetpoint"] as const;
+export const simulatorVariables = ["State", "Temperature", "Vibration", "Speed", "PartCounter", "SpeedSetpoint"] as const;
 export type SimulatorVariable = (typeof simulatorVariables)[number];
 
 export const simulatorNodeId = (machinePath: string, variable: SimulatorVariable | "ResetCounter") => `nsu=${SIMULATOR_NAMESPACE};s=${machinePath}/${variable}`;
@@ -52,12 +52,12 @@ interface SimulatedNode {
 
 /**
  * A node-opcua server playing the plant's machines: per machine an object with a Machinery-style
- * `State`, `Temperature`, `Speed`, `PartCounter`, a writable `SpeedSetpoint` and a `ResetCounter`
+ * `State`, `Temperature`, `Vibration`, `Speed`, `PartCounter`, a writable `SpeedSetpoint` and a `ResetCounter`
  * method. The values follow the same model as the MQTT simulator.
  */
 export async function startOpcuaSimulator(options: OpcuaSimulatorOptions): Promise<OpcuaSimulator> {
-  const ua = await loadNodeOpcua();
   const log = options.log.child({ component: "opcua-simulator" });
+  const ua = await loadNodeOpcua(log);
   const random = options.random ?? Math.random;
   const intervalMs = options.intervalMs ?? 1000;
   const users = options.users ?? {};
@@ -135,6 +135,7 @@ function addMachine(ua: Ua, namespace: Namespace, folder: UAObject, machine: Sim
     });
   getter("State", "Int32", () => (machine.state.running ? machineryItemStates.Executing : machineryItemStates.NotExecuting));
   getter("Temperature", "Double", () => machine.state.temperature);
+  getter("Vibration", "Double", () => machine.state.vibration);
   getter("Speed", "Double", () => machine.state.speed);
   getter("PartCounter", "UInt32", () => machine.state.parts);
   namespace.addVariable({

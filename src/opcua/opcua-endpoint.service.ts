@@ -26,15 +26,16 @@ export class EndpointRejected extends Error {
   }
 }
 
-function parse(input: EndpointSpecInput, secrets: unknown, storedSecretNames: readonly string[]): { spec: EndpointSpec; secrets: EndpointSecrets | undefined } {
+/** `storedSecretNames` undefined: secrets may be missing (a plant file sets none; GraphQL adds them later). */
+function parse(input: EndpointSpecInput, secrets: unknown, storedSecretNames: readonly string[] | undefined): { spec: EndpointSpec; secrets: EndpointSecrets | undefined } {
   const spec = endpointSpec.safeParse(input);
   const parsedSecrets = secrets === undefined || secrets === null ? undefined : endpointSecrets.safeParse(secrets);
   const problems: EndpointProblem[] = [
     ...(spec.error?.issues ?? []).map((i) => ({ path: i.path.map((p) => (typeof p === "number" ? p : String(p))), message: i.message })),
     ...(parsedSecrets?.error?.issues ?? []).map((i) => ({ path: ["secrets", ...i.path.map(String)], message: i.message })),
   ];
-  if (spec.success && (parsedSecrets === undefined || parsedSecrets.success)) {
-    const names = parsedSecrets ? Object.keys(parsedSecrets.data) : storedSecretNames;
+  if (spec.success && (parsedSecrets === undefined || parsedSecrets.success) && (parsedSecrets || storedSecretNames)) {
+    const names = parsedSecrets ? Object.keys(parsedSecrets.data) : (storedSecretNames ?? []);
     const missing = missingSecrets(spec.data.identity, names);
     if (missing.length > 0) problems.push({ path: ["secrets"], message: `the ${spec.data.identity} identity needs the secrets ${missing.join(", ")}` });
   }
@@ -63,6 +64,8 @@ export function endpointSecretNames(box: SecretBox | undefined, row: Pick<Endpoi
 /** For the ingest process only: everything a session needs, secrets opened. */
 export function endpointSettings(box: SecretBox | undefined, row: EndpointRow): EndpointSettings {
   const secrets = openEndpointSecrets(box, row);
+  const missing = missingSecrets(row.identity, Object.keys(secrets));
+  if (missing.length > 0) throw new Error(`the ${row.identity} identity of ${row.name} needs the secrets ${missing.join(", ")}: set them with updateOpcuaEndpoint`);
   const identity: EndpointIdentity =
     row.identity === "username"
       ? { kind: "username", username: row.username ?? "", password: secrets.password ?? "" }
@@ -72,9 +75,12 @@ export function endpointSettings(box: SecretBox | undefined, row: EndpointRow): 
   return { name: row.name, url: row.url, securityMode: row.securityMode, securityPolicy: row.securityPolicy, identity };
 }
 
-/** Throws EndpointRejected on bad input or SecretBoxError without a keyring; the caller checks that the name is free. */
+/**
+ * Throws EndpointRejected on bad input or SecretBoxError without a keyring; the caller checks that
+ * the name is free. `secrets` undefined: none yet (a plant file), set later with updateEndpoint.
+ */
 export async function createEndpoint(db: DbOrTx, box: SecretBox | undefined, input: EndpointSpecInput, secrets: unknown, by: Actor): Promise<EndpointRow> {
-  const parsed = parse(input, secrets ?? {}, []);
+  const parsed = parse(input, secrets, secrets === undefined ? undefined : []);
   const sealed = seal(box, parsed.secrets ?? {}, parsed.spec.name);
   return db.transaction(async (tx) => {
     const [row] = await tx.insert(opcuaEndpoints).values({ ...parsed.spec, ...sealed }).returning();
@@ -83,7 +89,10 @@ export async function createEndpoint(db: DbOrTx, box: SecretBox | undefined, inp
   });
 }
 
-/** Settings given replace the current ones; `secrets` given replace every stored secret. Undefined when no endpoint has this id. */
+/**
+ * Settings given replace the current ones; `secrets` given replace every stored secret. Undefined
+ * when no endpoint has this id. Without `box` (a plant file) the stored secrets are not checked.
+ */
 export async function updateEndpoint(
   db: DbOrTx,
   box: SecretBox | undefined,
@@ -95,11 +104,11 @@ export async function updateEndpoint(
   return db.transaction(async (tx) => {
     const [current] = await tx.select().from(opcuaEndpoints).where(eq(opcuaEndpoints.id, id)).for("update");
     if (!current) return undefined;
-    const merged = { ...settingsOf(current), ...definedOnly(change), name: current.name };
+    const merged: EndpointSpecInput = { ...specOf(current), ...definedOnly(change), name: current.name };
     // A new mode without a policy takes that mode's default rather than keeping a policy that contradicts it.
     if (change.securityMode !== undefined && change.securityPolicy === undefined) delete merged.securityPolicy;
     if (change.identity !== undefined && change.identity !== "username" && change.username === undefined) merged.username = null;
-    const stored = secrets === undefined || secrets === null ? endpointSecretNames(box, current) : [];
+    const stored = secrets !== undefined && secrets !== null ? [] : box ? endpointSecretNames(box, current) : undefined;
     const parsed = parse(merged, secrets, stored);
     const sealed = parsed.secrets && seal(box, parsed.secrets, current.name);
     const [row] = await tx
@@ -112,7 +121,8 @@ export async function updateEndpoint(
   });
 }
 
-function settingsOf(row: EndpointRow): EndpointSpecInput {
+/** The row's settings in the shape of a spec, to compare with one or to merge a change into. */
+export function specOf(row: EndpointRow): EndpointSpec {
   const { name, site, url, securityMode, securityPolicy, identity, username, publishingIntervalMs, maxItemsPerSubscription, enabled } = row;
   return { name, site, url, securityMode, securityPolicy, identity, username, publishingIntervalMs, maxItemsPerSubscription, enabled };
 }

@@ -1,4 +1,3 @@
-import type { OPCUACertificateManager } from "node-opcua";
 import type { Database } from "../db/database.js";
 import type { Logger } from "../log/logger.js";
 import type { SecretBox } from "../secrets/secret-box.js";
@@ -6,11 +5,13 @@ import type { Sample } from "../telemetry/sample.js";
 import type { TelemetryWriter } from "../telemetry/telemetry.writer.js";
 import { closeGaps, openGap } from "./data-gap.queries.js";
 import { listIngestBindings, recordItemErrors, type IngestBindingRow } from "./opcua-binding.service.js";
-import { endpointSettings, getEndpoint, listEndpoints, recordEndpointHealth, type EndpointRow } from "./opcua-endpoint.service.js";
-import { openClientPki, openConnection, type OpcuaConnection } from "./opcua.connection.js";
+import { endpointSettings, listEndpoints, recordEndpointHealth, type EndpointRow } from "./opcua-endpoint.service.js";
+import type { OpcuaConnection } from "./opcua.connection.js";
 import { normalizeOpcua, type OpcuaTarget } from "./opcua.normalizer.js";
 import { OpcuaSource, type OpcuaItem, type OpcuaSourceListener, type OpcuaSourceStatus } from "./opcua.source.js";
-import { OpcuaOperationError, OpcuaOperations } from "./opcua.operations.js";
+import { OpcuaOperations } from "./opcua.operations.js";
+import { OpcuaSessions } from "./opcua.sessions.js";
+import { loadNodeOpcua } from "./node-opcua.js";
 
 export interface OpcuaManagerOptions {
   database: Database;
@@ -21,6 +22,8 @@ export interface OpcuaManagerOptions {
   backoff?: { initialMs: number; maxMs: number };
   log: Logger;
 }
+
+const REFRESH_MS = 60_000;
 
 interface Running {
   row: EndpointRow;
@@ -41,17 +44,24 @@ interface Running {
  */
 export class OpcuaManager {
   private readonly running = new Map<number, Running>();
-  private pki: Promise<OPCUACertificateManager> | undefined;
+  private readonly sessions: OpcuaSessions;
+  private refreshTimer: NodeJS.Timeout | undefined;
   private reloading: Promise<void> | undefined;
   private stopped = false;
   readonly operations: OpcuaOperations;
 
   constructor(private readonly options: OpcuaManagerOptions) {
+    this.sessions = new OpcuaSessions(options.database, options.box, options.pkiDir);
     this.operations = new OpcuaOperations((endpointId, use) => this.withSession(endpointId, use));
   }
 
-  start(): Promise<void> {
-    return this.reload();
+  async start(): Promise<void> {
+    // Only a hub with endpoints loads node-opcua.
+    if ((await listEndpoints(this.options.database.db)).some((e) => e.enabled)) await loadNodeOpcua(this.options.log);
+    await this.reloadBindings();
+    // The pubsub's change notices are hints; the database is the truth.
+    this.refreshTimer = setInterval(() => this.reloadBindings().catch((error: unknown) => this.options.log.error({ err: error }, "refreshing opc ua endpoints failed")), REFRESH_MS);
+    this.refreshTimer.unref();
   }
 
   status(): OpcuaSourceStatus[] {
@@ -59,17 +69,17 @@ export class OpcuaManager {
   }
 
   /** Brings the running sources in line with the database; concurrent calls share one reload. */
-  reload(): Promise<void> {
+  reloadBindings(): Promise<void> {
     this.reloading ??= this.reconcile().finally(() => (this.reloading = undefined));
     return this.reloading;
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
+    clearInterval(this.refreshTimer);
     await this.reloading?.catch(() => {});
     await Promise.all([...this.running.keys()].map((id) => this.stopEndpoint(id)));
-    const pki = await this.pki?.catch(() => undefined);
-    await pki?.dispose();
+    await this.sessions.close();
   }
 
   private async reconcile(): Promise<void> {
@@ -96,7 +106,7 @@ export class OpcuaManager {
   }
 
   private async startEndpoint(row: EndpointRow, bindings: IngestBindingRow[], items: OpcuaItem[], itemsKey: string): Promise<void> {
-    const log = this.options.log.child({ component: "opcua", endpoint: row.name });
+    const log = this.options.log.child({ component: "opcua" });
     let settings;
     try {
       settings = endpointSettings(this.options.box, row);
@@ -108,7 +118,7 @@ export class OpcuaManager {
     }
     const source = new OpcuaSource({
       settings,
-      pki: await this.clientPki(),
+      pki: await this.sessions.clientPki(),
       publishingIntervalMs: row.publishingIntervalMs,
       maxItemsPerSubscription: row.maxItemsPerSubscription,
       backoff: this.options.backoff,
@@ -164,28 +174,10 @@ export class OpcuaManager {
     };
   }
 
-  private clientPki(): Promise<OPCUACertificateManager> {
-    this.pki ??= openClientPki(this.options.pkiDir);
-    return this.pki;
-  }
-
   /** The running session of the endpoint, or a short one of its own when this process does not run it. */
-  private async withSession<T>(endpointId: number, use: (connection: OpcuaConnection) => Promise<T>): Promise<T> {
+  private withSession<T>(endpointId: number, use: (connection: OpcuaConnection) => Promise<T>): Promise<T> {
     const live = this.running.get(endpointId)?.source.session();
-    if (live) return use(live);
-    const row = await getEndpoint(this.options.database.db, endpointId);
-    if (!row) throw new OpcuaOperationError("not_found", `no OPC UA endpoint has id ${endpointId}`);
-    let connection: OpcuaConnection;
-    try {
-      connection = await openConnection(endpointSettings(this.options.box, row), await this.clientPki());
-    } catch (error) {
-      throw new OpcuaOperationError("unavailable", (error as Error).message);
-    }
-    try {
-      return await use(connection);
-    } finally {
-      await connection.close();
-    }
+    return live ? use(live) : this.sessions.temporary(endpointId, use);
   }
 }
 

@@ -17,7 +17,7 @@ const milliseconds = (min: number, max: number) =>
 
 /** An endpoint's settings. Defaults are the secure ones: SignAndEncrypt with Basic256Sha256. */
 export const endpointSpec = z
-  .object({
+  .strictObject({
     name: assetName,
     site: z
       .string()
