@@ -12,7 +12,7 @@ export const DEMO_OPCUA_ENDPOINT = "demo-presses";
 const DEMO_OPCUA_PORT = 4840;
 
 /** The demo reads the moulding line over OPC UA; the packaging line publishes over MQTT. */
-export const isDemoOpcuaMachine = (machine: SimulatedMachine) => machine.path.startsWith("demo/plant-1/production/moulding/");
+export const isDemoOpcuaMachine = (machine: Pick<SimulatedMachine, "path">) => machine.path.startsWith("demo/plant-1/production/moulding/");
 
 /**
  * Runs the OPC UA machine simulator for the demo plant's presses, when the plant declares its
