@@ -131,7 +131,7 @@ export async function startHub({ config, roles, log }: StartHubOptions): Promise
       );
     }
 
-    const opcuaOperations = parts.opcua?.operations ?? new OpcuaOperations((id, use) => (parts.opcuaSessions ??= new OpcuaSessions(database, secretBoxFor(config), config.opcua.pkiDir)).temporary(id, use));
+    const opcuaOperations = parts.opcua?.operations ?? new OpcuaOperations((id, use) => (parts.opcuaSessions ??= new OpcuaSessions(database, secretBoxFor(config), config.opcua.pkiDir, log)).temporary(id, use));
     const latest = new LatestValues(database, bus);
     if (roles.includes("api")) {
       // An ingest-only replica never loads Apollo and the GraphQL schema.

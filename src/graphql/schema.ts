@@ -17,6 +17,8 @@ import { AutomationResolver } from "./automation/automation.resolver.js";
 import { TaskResolver } from "./task/task.resolver.js";
 import { MachineTaskResolver } from "./task/machine-task.resolver.js";
 import { EventActionResolver } from "./event-action/event-action.resolver.js";
+import { OpcuaEndpointResolver } from "./opcua/opcua-endpoint.resolver.js";
+import { OpcuaBindingResolver } from "./opcua/opcua-binding.resolver.js";
 
 export const resolvers = [
   NodeResolver,
@@ -38,6 +40,8 @@ export const resolvers = [
   TaskResolver,
   MachineTaskResolver,
   EventActionResolver,
+  OpcuaEndpointResolver,
+  OpcuaBindingResolver,
 ] as const;
 
 /**

@@ -51,7 +51,7 @@ export class OpcuaManager {
   readonly operations: OpcuaOperations;
 
   constructor(private readonly options: OpcuaManagerOptions) {
-    this.sessions = new OpcuaSessions(options.database, options.box, options.pkiDir);
+    this.sessions = new OpcuaSessions(options.database, options.box, options.pkiDir, options.log);
     this.operations = new OpcuaOperations((endpointId, use) => this.withSession(endpointId, use));
   }
 

@@ -1,6 +1,8 @@
 import type { OPCUACertificateManager } from "node-opcua";
 import type { Database } from "../db/database.js";
+import type { Logger } from "../log/logger.js";
 import type { SecretBox } from "../secrets/secret-box.js";
+import { loadNodeOpcua } from "./node-opcua.js";
 import { endpointSettings, getEndpoint } from "./opcua-endpoint.service.js";
 import { openClientPki, openConnection, type OpcuaConnection } from "./opcua.connection.js";
 import { OpcuaOperationError } from "./opcua.operations.js";
@@ -16,10 +18,11 @@ export class OpcuaSessions {
     private readonly database: Database,
     private readonly box: SecretBox | undefined,
     private readonly pkiDir: string,
+    private readonly log: Logger,
   ) {}
 
   clientPki(): Promise<OPCUACertificateManager> {
-    this.pki ??= openClientPki(this.pkiDir);
+    this.pki ??= loadNodeOpcua(this.log).then(() => openClientPki(this.pkiDir));
     return this.pki;
   }
 
