@@ -9,15 +9,9 @@ export interface TrustedCertificate {
 }
 
 /**
- * Asks the server for its application certificate (GetEndpoints, allowed on an unsecured channel
- * by the specification) and puts it in the hub's trust list. This is the one place a server
- * certificate becomes trusted: an operator runs it after checking the thumbprint.
+ * Adds a DER certificate to the trust list of the PKI in `pkiDir`: the one way a server
+ * certificate becomes trusted (`plantgraph opcua trust`, and the demo for its own simulator).
  */
-export async function trustServerCertificate(pkiDir: string, url: string): Promise<TrustedCertificate> {
-  return trustCertificate(pkiDir, await fetchServerCertificate(url));
-}
-
-/** Adds a DER certificate to the trust list of the PKI in `pkiDir`. */
 export async function trustCertificate(pkiDir: string, certificate: Buffer): Promise<TrustedCertificate> {
   const pki = await openClientPki(pkiDir);
   try {
@@ -28,6 +22,10 @@ export async function trustCertificate(pkiDir: string, certificate: Buffer): Pro
   return describeCertificate(certificate);
 }
 
+/**
+ * Asks the server for its application certificate: GetEndpoints, which the specification allows on
+ * an unsecured channel. Nothing is trusted here; an operator checks the thumbprint first.
+ */
 export async function fetchServerCertificate(url: string): Promise<Buffer> {
   const ua = await loadNodeOpcua();
   const client = ua.OPCUAClient.create({ endpointMustExist: false, connectionStrategy: { maxRetry: 0, initialDelay: 100, maxDelay: 1_000 } });

@@ -11,7 +11,7 @@ import { createEndpoint, getEndpoint, type EndpointRow } from "../../src/opcua/o
 import { OpcuaManager } from "../../src/opcua/opcua.manager.js";
 import { OpcuaOperationError } from "../../src/opcua/opcua.operations.js";
 import { bindingSpec } from "../../src/opcua/opcua.rules.js";
-import { trustCertificate } from "../../src/opcua/opcua.trust.js";
+import { describeCertificate, fetchServerCertificate, trustCertificate } from "../../src/opcua/opcua.trust.js";
 import { createSecretBox } from "../../src/secrets/secret-box.js";
 import { TelemetryWriter } from "../../src/telemetry/telemetry.writer.js";
 import { createTestDatabase, type TestDatabase } from "../support/database.js";
@@ -135,7 +135,7 @@ describe("OPC UA ingest", () => {
     expect(await count([points.ghost!])).toBe(0);
   });
 
-  it("refuses an untrusted server certificate and says how to trust it", async () => {
+  it("refuses an untrusted server certificate, says how to trust it, and connects once it is trusted", async () => {
     await until(async () => (await getEndpoint(testDb.database.db, endpoints.untrusted.id))!.lastError !== null, 15_000);
     const row = (await getEndpoint(testDb.database.db, endpoints.untrusted.id))!;
     expect(row.lastError).toMatch(/not trusted.*plantgraph opcua trust untrusted/);
@@ -143,6 +143,12 @@ describe("OPC UA ingest", () => {
     expect(await count([points.refused!])).toBe(0);
     // Kept for an operator to inspect, never accepted by itself.
     expect(await readdir(path.join(hubPki(), "rejected"))).not.toHaveLength(0);
+
+    // What `plantgraph opcua trust untrusted` does, from another process's PKI handle: the running source picks it up.
+    const certificate = await fetchServerCertificate(untrusted.endpointUrl);
+    expect(describeCertificate(certificate).thumbprint).toBe(describeCertificate(untrusted.certificate()).thumbprint);
+    await trustCertificate(hubPki(), certificate);
+    await until(async () => (await count([points.refused!])) > 0, 15_000);
   });
 
   it("reports an unreachable endpoint on the endpoint and records the gap, without stopping the others", async () => {
