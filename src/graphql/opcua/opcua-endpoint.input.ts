@@ -5,76 +5,54 @@ import { DataPoint } from "../data-point/data-point.type.js";
 import { UserError } from "../user-error.type.js";
 import { DeadbandEnum, IdentityEnum, OpcuaEndpoint, OpcuaNode, SecurityModeEnum, SecurityPolicyEnum } from "./opcua-endpoint.type.js";
 
-@InputType("CreateOpcuaEndpointInput")
-export class CreateOpcuaEndpointInput {
-  @Field(() => String, { description: "Unique among endpoints; plant files bind to it by name." })
-  name!: string;
+/** The settings both mutations take; absent ones keep their default (create) or current value (update). */
 
-  @Field(() => String, { nullable: true, description: '"enterprise/site" it serves; absent: every site (needs access to every site).' })
+@InputType("OpcuaEndpointSettingsInput")
+class OpcuaEndpointSettingsInput {
+  @Field(() => String, { nullable: true, description: '"enterprise/site" it serves; null: every site (needs access to every site).' })
   site?: string | null;
 
-  @Field(() => String)
-  url!: string;
-
-  @Field(() => SecurityModeEnum, { defaultValue: "SignAndEncrypt" })
-  securityMode!: OpcuaSecurityMode;
+  @Field(() => SecurityModeEnum, { nullable: true, description: "Default: SIGN_AND_ENCRYPT." })
+  securityMode?: OpcuaSecurityMode;
 
   @Field(() => SecurityPolicyEnum, { nullable: true, description: "Default: BASIC256_SHA256, or NONE with security mode NONE." })
   securityPolicy?: OpcuaSecurityPolicy;
 
-  @Field(() => IdentityEnum, { defaultValue: "anonymous" })
-  identity!: OpcuaIdentityKind;
+  @Field(() => IdentityEnum, { nullable: true, description: "Default: ANONYMOUS." })
+  identity?: OpcuaIdentityKind;
 
-  @Field(() => String, { nullable: true })
+  @Field(() => String, { nullable: true, description: "The user name of the USERNAME identity." })
   username?: string | null;
 
-  @Field(() => JSONResolver, { nullable: true, description: '{"password"} for USERNAME, {"certificate", "privateKey"} (PEM) for X509; stored encrypted, never shown.' })
+  @Field(() => JSONResolver, { nullable: true, description: '{"password"} for USERNAME, {"certificate", "privateKey"} (PEM) for X509; replaces every stored secret; stored encrypted, never shown.' })
   secrets?: unknown;
 
-  @Field(() => Int, { nullable: true })
+  @Field(() => Int, { nullable: true, description: "Default: 1000." })
   publishingIntervalMs?: number;
 
-  @Field(() => Int, { nullable: true })
+  @Field(() => Int, { nullable: true, description: "Default: 1000; the server's advertised limit applies when lower." })
   maxItemsPerSubscription?: number;
 
-  @Field(() => Boolean, { nullable: true })
+  @Field(() => Boolean, { nullable: true, description: "Default: true." })
   enabled?: boolean;
 }
 
+@InputType("CreateOpcuaEndpointInput")
+export class CreateOpcuaEndpointInput extends OpcuaEndpointSettingsInput {
+  @Field(() => String, { description: "Unique among endpoints; plant files bind to it by name." })
+  name!: string;
+
+  @Field(() => String, { description: "opc.tcp://host:port[/path]" })
+  url!: string;
+}
+
 @InputType("UpdateOpcuaEndpointInput", { description: "Fields given replace the current ones; secrets given replace every stored secret." })
-export class UpdateOpcuaEndpointInput {
+export class UpdateOpcuaEndpointInput extends OpcuaEndpointSettingsInput {
   @Field(() => ID)
   id!: string;
 
   @Field(() => String, { nullable: true })
-  site?: string | null;
-
-  @Field(() => String, { nullable: true })
   url?: string;
-
-  @Field(() => SecurityModeEnum, { nullable: true })
-  securityMode?: OpcuaSecurityMode;
-
-  @Field(() => SecurityPolicyEnum, { nullable: true })
-  securityPolicy?: OpcuaSecurityPolicy;
-
-  @Field(() => IdentityEnum, { nullable: true })
-  identity?: OpcuaIdentityKind;
-
-  @Field(() => String, { nullable: true })
-  username?: string | null;
-
-  @Field(() => JSONResolver, { nullable: true })
-  secrets?: unknown;
-
-  @Field(() => Int, { nullable: true })
-  publishingIntervalMs?: number;
-
-  @Field(() => Int, { nullable: true })
-  maxItemsPerSubscription?: number;
-
-  @Field(() => Boolean, { nullable: true })
-  enabled?: boolean;
 }
 
 @ObjectType("OpcuaEndpointPayload")
