@@ -15,6 +15,11 @@ import { describeCertificate, fetchServerCertificate, trustCertificate } from ".
 import { createSecretBox } from "../../src/secrets/secret-box.js";
 import { TelemetryWriter } from "../../src/telemetry/telemetry.writer.js";
 import { createTestDatabase, type TestDatabase } from "../support/database.js";
+import { graphql } from "../support/graphql.js";
+import { createApiKey } from "../../src/auth/api-key.service.js";
+import { parseConfig } from "../../src/config.js";
+import { globalId } from "../../src/graphql/relay/node.type.js";
+import { startHub, type Hub } from "../../src/hub.js";
 import { waitUntil } from "../support/hub-process.js";
 import { closedPort, startTestSimulator, temporaryPkiRoot } from "../support/opcua.js";
 import { oneMachinePath, oneMachinePlant } from "../support/plant.js";
@@ -31,7 +36,10 @@ describe("OPC UA ingest", () => {
   const enterprise = `opcua-${randomBytes(3).toString("hex")}`;
   const machinePath = oneMachinePath(enterprise, "press-1");
   const log = createLogger(process.env.OPCUA_LOG ?? "silent");
-  const box = createSecretBox(`k1:${randomBytes(32).toString("base64")}`);
+  const secretsKeys = `k1:${randomBytes(32).toString("base64")}`;
+  const box = createSecretBox(secretsKeys);
+  let api: Hub;
+  let adminKey: string;
   let testDb: TestDatabase;
   let pkiRoot: Awaited<ReturnType<typeof temporaryPkiRoot>>;
   let secure: OpcuaSimulator;
@@ -99,9 +107,15 @@ describe("OPC UA ingest", () => {
     writer = new TelemetryWriter(testDb.database, new Bus(log), log, { batchMax: 10_000, flushMs: 20 });
     manager = new OpcuaManager({ database: testDb.database, writer, box, pkiDir: hubPki(), backoff: { initialMs: 200, maxMs: 1_000 }, log });
     await manager.start();
+
+    // An api-only hub on the same database: GraphQL reads what the ingest side recorded, and browses on its own sessions.
+    const config = parseConfig({ NODE_ENV: "test", DATABASE_URL: testDb.url, SECRETS_KEYS: secretsKeys, OPCUA_PKI_DIR: hubPki(), PORT: "0", SIMULATOR: "false", LOG_LEVEL: "silent" });
+    api = await startHub({ config, roles: ["api"], log });
+    adminKey = (await createApiKey(testDb.database.db, { name: "opcua-admin", role: "admin", sites: null, createdBy: "test" })).key;
   });
 
   afterAll(async () => {
+    await api?.stop();
     await manager?.stop();
     await writer?.close();
     await Promise.all([secure?.stop(), untrusted?.stop()]);
@@ -206,5 +220,39 @@ describe("OPC UA ingest", () => {
     await writer.flush();
     expect(writer.stats.duplicates).toBe(0);
     expect(manager.status().find((s) => s.endpoint === "secure")!.reconnects).toBeGreaterThan(0);
+  });
+
+  it("shows endpoints with their health and gaps, and data points with their binding and error, over GraphQL", async () => {
+    const ask = (query: string, variables: Record<string, unknown> = {}) => graphql(api.graphqlUrl!, query, variables, adminKey);
+    const { data } = await ask(`{ opcuaEndpoints { name secretKeys connectedAt lastError securityMode identity gaps { startedAt endedAt reason } } }`);
+    const byName = Object.fromEntries((data!.opcuaEndpoints as { name: string }[]).map((e) => [e.name, e])) as Record<string, any>;
+    expect(byName.secure).toMatchObject({ secretKeys: ["password"], securityMode: "SIGN_AND_ENCRYPT", identity: "USERNAME", lastError: null });
+    expect(byName.secure.gaps).toHaveLength(1);
+    expect(byName.secure.gaps[0].endedAt).not.toBeNull();
+    expect(byName.unreachable.gaps[0]).toMatchObject({ endedAt: null, reason: expect.stringMatching(/cannot connect/) });
+
+    const point = (name: string) => ask(`query($id: ID!) { node(id: $id) { ... on DataPoint { opcua { nodeId browsePath error } gaps { endedAt } } } }`, { id: globalId("DataPoint", points[name]!) });
+    expect((await point("ghost")).data!.node.opcua.error).toMatch(/^BadNodeIdUnknown/);
+    expect((await point("speed")).data!.node).toMatchObject({ opcua: { nodeId: null, browsePath: "/2:Machines/2:press-1.2:Speed", error: null }, gaps: [{ endedAt: expect.any(String) }] });
+  });
+
+  it("keeps passwords sealed and refuses an identity without its secrets over GraphQL", async () => {
+    const create = `mutation($input: CreateOpcuaEndpointInput!) { createOpcuaEndpoint(input: $input) { endpoint { name secretKeys securityPolicy } errors { field message } } }`;
+    const input = { name: "line-2", url: "opc.tcp://127.0.0.1:1", identity: "USERNAME", username: "hub" };
+    const refused = await graphql(api.graphqlUrl!, create, { input }, adminKey);
+    expect(refused.data!.createOpcuaEndpoint.errors).toEqual([{ field: ["input", "secrets"], message: expect.stringMatching(/needs the secrets password/) }]);
+    const created = await graphql(api.graphqlUrl!, create, { input: { ...input, secrets: { password: "open sesame" } } }, adminKey);
+    expect(created.data!.createOpcuaEndpoint).toEqual({ endpoint: { name: "line-2", secretKeys: ["password"], securityPolicy: "BASIC256_SHA256" }, errors: [] });
+    const [row] = await query<{ secrets_ciphertext: string }>("select secrets_ciphertext from opcua_endpoint where name = 'line-2'");
+    expect(row!.secrets_ciphertext).not.toContain("open sesame");
+  });
+
+  it("browses a server over GraphQL from a process that does not run the endpoint", async () => {
+    const browse = `query($id: ID!, $node: String) { browse(endpointId: $id, nodeId: $node) { nodes { nodeId browseName nodeClass } errors { field message } } }`;
+    const { data } = await graphql(api.graphqlUrl!, browse, { id: String(endpoints.secure.id) }, adminKey);
+    expect(data!.browse.errors).toEqual([]);
+    expect(data!.browse.nodes).toContainEqual({ nodeId: expect.stringMatching(/^nsu=urn:plantgraph:opcua-simulator;/), browseName: "2:Machines", nodeClass: "Object" });
+    const missing = await graphql(api.graphqlUrl!, browse, { id: String(endpoints.unreachable.id) }, adminKey);
+    expect(missing.data!.browse.errors).toEqual([{ field: ["endpointId"], message: expect.stringMatching(/cannot connect/) }]);
   });
 });
