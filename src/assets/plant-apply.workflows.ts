@@ -148,6 +148,5 @@ export async function applyOpcuaBinding(tx: Tx, dataPointId: number, spec: Bindi
     problems.push({ path: [...path, "endpoint"], message: `no OPC UA endpoint "${spec.endpoint}": declare it under opcuaEndpoints or create it first` });
     return;
   }
-  const { change } = await setBinding(tx, dataPointId, endpoint.id, spec);
-  if (change !== "unchanged") count(change);
+  count((await setBinding(tx, dataPointId, endpoint.id, spec)).change);
 }

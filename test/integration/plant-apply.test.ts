@@ -648,8 +648,9 @@ describe.each(backends)("applyPlant on $name", ({ kind, open }) => {
     const first = await applyPlantFile(database, demo, log);
     const again = await applyPlantFile(database, demo, log, { prune: true });
 
-    // 1 + 1 + 1 + 2 levels, 6 machines with 4 points and 4 rules each, 1 stale rule, the board, 4 automations
-    expect(first).toEqual({ created: 5 + 6 * 9 + 1 + 1 + 4, updated: 0, unchanged: 0, deleted: 0 });
+    // 1 + 1 + 1 + 2 levels, 6 machines with 4 points and 4 rules each, 1 stale rule, the board, 4 automations,
+    // the OPC UA endpoint and the bindings of the 3 presses' 4 points
+    expect(first).toEqual({ created: 5 + 6 * 9 + 1 + 1 + 4 + 1 + 3 * 4, updated: 0, unchanged: 0, deleted: 0 });
     expect(again).toEqual({ created: 0, updated: 0, unchanged: first.created, deleted: 0 });
   });
 });
