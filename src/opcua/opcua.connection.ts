@@ -95,8 +95,11 @@ export function pemToDer(pem: string): Buffer {
 /** node-opcua's messages name internals; these say what to do. */
 function explainConnectError(settings: EndpointSettings, error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
-  if (/Certificate verification failed|BadCertificate/i.test(message)) {
+  if (/server Certificate verification failed/i.test(message)) {
     return `the server certificate of ${settings.url} is not trusted: check it, then run \`plantgraph opcua trust ${settings.name}\` (${message})`;
+  }
+  if (/BadSecurityChecksFailed|BadCertificate/i.test(message)) {
+    return `${settings.url} refused the hub's application certificate (own/certs in OPCUA_PKI_DIR): trust it on the server (${message})`;
   }
   if (/BadUserAccessDenied|BadIdentityTokenRejected|BadIdentityTokenInvalid/i.test(message)) {
     return `${settings.url} refused the ${settings.identity.kind} identity: ${message}`;

@@ -173,8 +173,11 @@ export class OpcuaSource {
     const { settings, log } = this.options;
     const connection = await openConnection(settings, this.options.pki);
     this.connection = connection;
-    const ended = new Promise<string>((resolve) => (this.endConnection = resolve));
-    const end = (reason: string) => this.endConnection?.(reason);
+    // Bound to this connection: a late event of an earlier client must not end a later one.
+    let end!: (reason: string) => void;
+    const ended = new Promise<string>((resolve) => (end = resolve));
+    this.endConnection = end;
+    if (this.stopped) end("stopped");
     connection.client.on("connection_lost", () => end("connection lost"));
     connection.client.on("close", () => end("connection closed"));
     connection.session.on("session_closed", () => end("session closed by the server"));
