@@ -22,7 +22,7 @@ export const isDemoOpcuaMachine = (machine: Pick<SimulatedMachine, "path">) => m
 export async function startDemoOpcua(config: Config, database: Database, log: Logger): Promise<OpcuaSimulator | undefined> {
   const endpoint = await endpointByName(database.db, DEMO_OPCUA_ENDPOINT);
   if (!endpoint) return undefined;
-  const options = { machines: demoSimulatedMachines().filter(isDemoOpcuaMachine), pkiDir: path.join(config.database.dataDir, "opcua-simulator-pki"), log };
+  const options = { machines: demoSimulatedMachines().filter(isDemoOpcuaMachine), pkiDir: path.join(path.dirname(config.opcua.pkiDir), "opcua-simulator"), log };
   let simulator: OpcuaSimulator;
   try {
     simulator = await startOpcuaSimulator({ ...options, port: DEMO_OPCUA_PORT });
