@@ -6,6 +6,9 @@ import { initialMachineState, machineProfiles, nextMachineState, type MachineSta
 /** The simulator's namespace: bind its nodes as `nsu=<this>;s=<machine path>/<Variable>`. */
 export const SIMULATOR_NAMESPACE = "urn:plantgraph:opcua-simulator";
 
+/** What the simulator advertises as MaxMonitoredItemsPerSubscription, like a PLC with a limit of its own. */
+export const SIMULATOR_MAX_ITEMS_PER_SUBSCRIPTION = 2_000;
+
 /** OPC 40001-1 MachineryItemState, as the simulator's `State` variable reports it. */
 export const machineryItemStates = { NotAvailable: 0, OutOfService: 1, NotExecuting: 2, Executing: 3 } as const;
 
@@ -72,7 +75,7 @@ export async function startOpcuaSimulator(options: OpcuaSimulatorOptions): Promi
     securityPolicies: [ua.SecurityPolicy.None, ua.SecurityPolicy.Basic256Sha256, ua.SecurityPolicy.Aes128_Sha256_RsaOaep, ua.SecurityPolicy.Aes256_Sha256_RsaPss],
     allowAnonymous: options.allowAnonymous ?? Object.keys(users).length === 0,
     userManager: { isValidUser: (username: string, password: string) => users[username] !== undefined && users[username] === password },
-    serverCapabilities: { maxMonitoredItemsPerSubscription: 2_000, maxMonitoredItems: 100_000, maxSubscriptionsPerSession: 100 },
+    serverCapabilities: { maxMonitoredItemsPerSubscription: SIMULATOR_MAX_ITEMS_PER_SUBSCRIPTION, maxMonitoredItems: 100_000, maxSubscriptionsPerSession: 100 },
     buildInfo: { productName: "plantgraph OPC UA machine simulator", manufacturerName: "plantgraph" },
     disableDiscovery: true,
   });

@@ -90,19 +90,22 @@ export class OpcuaManager {
     for (const [id, running] of this.running) {
       if (wanted.get(id)?.version !== running.row.version) await this.stopEndpoint(id);
     }
+    // New endpoints start side by side: an unreachable one must not hold up the others.
+    const starting: Promise<void>[] = [];
     for (const row of endpoints) {
-      if (this.stopped) return;
+      if (this.stopped) break;
       const own = bindings.filter((b) => b.endpointId === row.id);
       const items = own.map(toItem);
       const itemsKey = JSON.stringify(items);
       const running = this.running.get(row.id);
-      if (!running) await this.startEndpoint(row, own, items, itemsKey);
+      if (!running) starting.push(this.startEndpoint(row, own, items, itemsKey));
       else if (running.itemsKey !== itemsKey) {
         running.targets = targetsOf(row, own);
         running.itemsKey = itemsKey;
         running.source.setItems(items);
       }
     }
+    await Promise.all(starting);
   }
 
   private async startEndpoint(row: EndpointRow, bindings: IngestBindingRow[], items: OpcuaItem[], itemsKey: string): Promise<void> {
