@@ -69,6 +69,7 @@ program
     const { config, log } = boot();
     const { createSecretBox, SecretBoxError } = await import("./secrets/secret-box.js");
     const { rotateSecrets } = await import("./integrations/integration.service.js");
+    const { rotateEndpointSecrets } = await import("./opcua/opcua-endpoint.service.js");
     await withAccess(config, log, "secrets rotate", async () => null, async (database, identity) => {
       try {
         if (!config.secretsKeys) throw new SecretBoxError("SECRETS_KEYS is not configured: nothing to rotate to", "keyring");
@@ -76,6 +77,7 @@ program
         const { activeKeyId, rotated, rotatedTotal, alreadyCurrent } = await rotateSecrets(database.db, box, { actor: identity.id, log });
         const from = Object.entries(rotated).map(([keyId, count]) => `${count} from ${keyId}`).join(", ");
         console.log(`rotated ${rotatedTotal} integration(s) to key ${activeKeyId}${from ? ` (${from})` : ""}; ${alreadyCurrent} already used it`);
+        console.log(`rotated ${await rotateEndpointSecrets(database.db, box)} OPC UA endpoint(s) to key ${activeKeyId}`);
       } catch (error) {
         if (!(error instanceof SecretBoxError)) throw error;
         console.error(`secrets not rotated, nothing changed: ${error.message}`);

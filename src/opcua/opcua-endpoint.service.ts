@@ -1,4 +1,4 @@
-import { asc, eq, inArray, sql } from "drizzle-orm";
+import { and, asc, eq, inArray, ne, sql } from "drizzle-orm";
 import { opcuaEndpoints } from "../../schema/db/opcua.js";
 import { recordSecurityEvent } from "../auth/security-events.js";
 import type { DbOrTx } from "../db/database.js";
@@ -156,6 +156,29 @@ export function listEndpoints(db: DbOrTx, sites?: readonly string[]): Promise<En
 export async function recordEndpointHealth(db: DbOrTx, id: number, health: { connectedAt: Date } | { error: string }): Promise<void> {
   const set = "connectedAt" in health ? { connectedAt: health.connectedAt, lastError: null } : { connectedAt: null, lastError: health.error, lastErrorAt: sql`now()` };
   await db.update(opcuaEndpoints).set(set).where(eq(opcuaEndpoints.id, id));
+}
+
+/**
+ * Re-seals every endpoint's secrets not under the active key, in one transaction (the OPC UA half
+ * of `plantgraph secrets rotate`); a row whose key is gone aborts it and changes nothing.
+ */
+export async function rotateEndpointSecrets(db: DbOrTx, box: SecretBox): Promise<number> {
+  return db.transaction(async (tx) => {
+    const stale = await tx
+      .select()
+      .from(opcuaEndpoints)
+      .where(and(ne(opcuaEndpoints.secretsKeyId, box.activeKeyId), ne(opcuaEndpoints.secretsKeyId, NO_SECRETS_KEY_ID)))
+      .for("update");
+    for (const row of stale) {
+      const aad = secretsAad(row.name);
+      const sealed = box.seal(box.open(row.secretsCiphertext, row.secretsKeyId, aad), aad);
+      await tx
+        .update(opcuaEndpoints)
+        .set({ secretsCiphertext: sealed.ciphertext, secretsKeyId: sealed.keyId, version: sql`${opcuaEndpoints.version} + 1` })
+        .where(eq(opcuaEndpoints.id, row.id));
+    }
+    return stale.length;
+  });
 }
 
 function recordSecretsSet(tx: DbOrTx, row: EndpointRow, by: Actor): Promise<void> {

@@ -77,6 +77,7 @@ describe("OPC UA ingest", () => {
         { name: "ghost" },
         { name: "elsewhere" },
         { name: "refused" },
+        { name: "deadbanded" },
       ]),
       "plant.yaml",
       log,
@@ -98,6 +99,8 @@ describe("OPC UA ingest", () => {
     await bind("ghost", endpoints.secure, { nodeId: `nsu=${SIMULATOR_NAMESPACE};s=no/such/node` });
     await bind("elsewhere", endpoints.unreachable, { nodeId: "ns=1;s=x" });
     await bind("refused", endpoints.untrusted, { nodeId: simulatorNodeId(machinePath, "Temperature") });
+    // load/0 climbs by 1 every tick: an absolute deadband of 3.5 lets every fourth change through.
+    await bind("deadbanded", endpoints.secure, { nodeId: loadVariableNodeId(0), samplingIntervalMs: 500, deadband: { type: "absolute", value: 3.5 } });
     await query(
       "insert into opcua_binding (data_point_id, endpoint_id, node_id, sampling_interval_ms) select id, $1, replace($2, '#', substr(name, 6)), 500 from data_point where name like 'load-%'",
       [endpoints.secure.id, loadVariableNodeId("#")],
@@ -136,10 +139,19 @@ describe("OPC UA ingest", () => {
   it("spreads 5,000 monitored items over subscriptions within the server's advertised limit and reads them all", async () => {
     const status = manager.status().find((s) => s.endpoint === "secure")!;
     // The endpoint allows 100,000 per subscription; the server advertises fewer, and that wins.
-    expect(status.subscriptions).toBe(Math.ceil((LOAD_ITEMS + 5) / SIMULATOR_MAX_ITEMS_PER_SUBSCRIPTION));
-    expect(status.items.active).toBe(LOAD_ITEMS + 4);
+    // The load, four machine variables and the deadbanded one resolve; the ghost is refused by the server.
+    expect(status.subscriptions).toBe(Math.ceil((LOAD_ITEMS + 6) / SIMULATOR_MAX_ITEMS_PER_SUBSCRIPTION));
+    expect(status.items.active).toBe(LOAD_ITEMS + 5);
     const loadIds = Array.from({ length: LOAD_ITEMS }, (_, i) => points[`load-${i}`]!);
     await until(async () => (await query<{ n: number }>("select count(distinct data_point_id)::int as n from telemetry where data_point_id = any($1::int[])", [loadIds]))[0]!.n === LOAD_ITEMS, 20_000);
+  });
+
+  it("applies a data point's deadband on the server", async () => {
+    const [plain, deadbanded] = [points["load-0"]!, points.deadbanded!];
+    await until(async () => (await count([plain])) >= 12, 15_000);
+    const [all, filtered] = [await count([plain]), await count([deadbanded])];
+    expect(filtered).toBeGreaterThan(0);
+    expect(filtered).toBeLessThanOrEqual(Math.ceil(all / 4) + 1);
   });
 
   it("gives a bad NodeId a clear error on its data point while the others flow", async () => {

@@ -1,9 +1,12 @@
+import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
 import { applyPlantText, PlantFileRejected } from "../../src/assets/plant-apply.js";
 import type { Database } from "../../src/db/database.js";
 import { createLogger } from "../../src/log/logger.js";
 import { createPgliteDatabase } from "../support/database.js";
+import { createEndpoint, endpointByName, endpointSettings, rotateEndpointSecrets } from "../../src/opcua/opcua-endpoint.service.js";
+import { createSecretBox } from "../../src/secrets/secret-box.js";
 
 /** OPC UA endpoints and bindings declared in a plant file, applied to an embedded database (the demo's). */
 describe("OPC UA in the plant file", () => {
@@ -52,5 +55,19 @@ describe("OPC UA in the plant file", () => {
     expect(error).toBeInstanceOf(PlantFileRejected);
     expect((error as PlantFileRejected).message).toMatch(/^plant\.yaml:\d+:\d+ sites\[0\]\.areas\[0\]\.lines\[0\]\.machines\[0\]\.dataPoints\[0\]\.opcua\.endpoint: no OPC UA endpoint "nowhere"/);
     expect(await binding()).toEqual([]);
+  });
+
+  it("re-seals endpoint passwords under a new key when secrets are rotated", async () => {
+    const [k1, k2] = [randomBytes(32).toString("base64"), randomBytes(32).toString("base64")];
+    const old = createSecretBox(`k1:${k1}`);
+    const row = await createEndpoint(database.db, old, { name: "sealed", url: "opc.tcp://plc:4840", identity: "username", username: "hub" }, { password: "p4ss" }, { actor: "test" });
+    expect(row.secretsKeyId).toBe("k1");
+    const rotating = createSecretBox(`k2:${k2},k1:${k1}`);
+    expect(await rotateEndpointSecrets(database.db, rotating)).toBe(1);
+    expect(await rotateEndpointSecrets(database.db, rotating)).toBe(0);
+    const rotated = (await endpointByName(database.db, "sealed"))!;
+    expect(rotated.secretsKeyId).toBe("k2");
+    // The old key can go: the new one alone opens it.
+    expect(endpointSettings(createSecretBox(`k2:${k2}`), rotated).identity).toEqual({ kind: "username", username: "hub", password: "p4ss" });
   });
 });
