@@ -53,6 +53,8 @@ export async function openConnection(settings: EndpointSettings, pki: OPCUACerti
     connectionStrategy: { maxRetry: 0, initialDelay: 100, maxDelay: 1_000 },
     transportTimeout: CONNECT_TIMEOUT_MS,
     requestedSessionTimeout: 60_000,
+    // An endpoint without items has no publish traffic to keep its session from timing out.
+    keepSessionAlive: true,
   });
   try {
     await client.connect(settings.url);

@@ -181,6 +181,7 @@ export class OpcuaSource {
     connection.client.on("connection_lost", () => end("connection lost"));
     connection.client.on("close", () => end("connection closed"));
     connection.session.on("session_closed", () => end("session closed by the server"));
+    connection.session.on("keepalive_failure", () => end("session keep-alive failed"));
 
     const resolved = await this.resolveItems(connection);
     const limits = await serverLimits(connection);
