@@ -18,7 +18,8 @@ CREATE TABLE "opcua_binding" (
 	"deadband_value" double precision DEFAULT 0 NOT NULL,
 	"last_error" text,
 	"last_error_at" timestamp with time zone,
-	CONSTRAINT "opcua_binding_address" CHECK (("opcua_binding"."node_id" is null) <> ("opcua_binding"."browse_path" is null))
+	CONSTRAINT "opcua_binding_address" CHECK (("opcua_binding"."node_id" is null) <> ("opcua_binding"."browse_path" is null)),
+	CONSTRAINT "opcua_binding_deadband" CHECK ("opcua_binding"."deadband_type" in ('none', 'absolute', 'percent'))
 );
 --> statement-breakpoint
 CREATE TABLE "opcua_endpoint" (
@@ -42,6 +43,9 @@ CREATE TABLE "opcua_endpoint" (
 	"last_error_at" timestamp with time zone,
 	"last_error" text,
 	CONSTRAINT "opcua_endpoint_name_unique" UNIQUE("name"),
+	CONSTRAINT "opcua_endpoint_security_mode" CHECK ("opcua_endpoint"."security_mode" in ('None', 'Sign', 'SignAndEncrypt')),
+	CONSTRAINT "opcua_endpoint_security_policy" CHECK ("opcua_endpoint"."security_policy" in ('None', 'Basic256Sha256', 'Aes128_Sha256_RsaOaep', 'Aes256_Sha256_RsaPss')),
+	CONSTRAINT "opcua_endpoint_identity" CHECK ("opcua_endpoint"."identity" in ('anonymous', 'username', 'x509')),
 	CONSTRAINT "opcua_endpoint_security" CHECK (("opcua_endpoint"."security_mode" = 'None') = ("opcua_endpoint"."security_policy" = 'None')),
 	CONSTRAINT "opcua_endpoint_username" CHECK (("opcua_endpoint"."identity" = 'username') = ("opcua_endpoint"."username" is not null))
 );

@@ -44,6 +44,9 @@ export const opcuaEndpoints = pgTable(
     lastError: text("last_error"),
   },
   (t) => [
+    check("opcua_endpoint_security_mode", sql`${t.securityMode} in ('None', 'Sign', 'SignAndEncrypt')`),
+    check("opcua_endpoint_security_policy", sql`${t.securityPolicy} in ('None', 'Basic256Sha256', 'Aes128_Sha256_RsaOaep', 'Aes256_Sha256_RsaPss')`),
+    check("opcua_endpoint_identity", sql`${t.identity} in ('anonymous', 'username', 'x509')`),
     check("opcua_endpoint_security", sql`(${t.securityMode} = 'None') = (${t.securityPolicy} = 'None')`),
     check("opcua_endpoint_username", sql`(${t.identity} = 'username') = (${t.username} is not null)`),
   ],
@@ -71,6 +74,7 @@ export const opcuaBindings = pgTable(
   },
   (t) => [
     check("opcua_binding_address", sql`(${t.nodeId} is null) <> (${t.browsePath} is null)`),
+    check("opcua_binding_deadband", sql`${t.deadbandType} in ('none', 'absolute', 'percent')`),
     index("opcua_binding_endpoint").on(t.endpointId),
   ],
 );
