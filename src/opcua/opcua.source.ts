@@ -126,7 +126,8 @@ export class OpcuaSource {
   /** Replaces the wanted items: the subscriptions are built again with them. */
   setItems(items: readonly OpcuaItem[]): void {
     this.items = items;
-    for (const key of [...this.lastDelivered.keys()]) if (!items.some((i) => i.key === key)) this.lastDelivered.delete(key);
+    const wanted = new Set(items.map((i) => i.key));
+    for (const key of [...this.lastDelivered.keys()]) if (!wanted.has(key)) this.lastDelivered.delete(key);
     this.endConnection?.("monitored items changed");
   }
 
