@@ -1,5 +1,7 @@
 import { randomBytes } from "node:crypto";
-import { readdir } from "node:fs/promises";
+import { execFile } from "node:child_process";
+import { readdir, readFile } from "node:fs/promises";
+import { promisify } from "node:util";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { applyPlantText } from "../../src/assets/plant-apply.js";
@@ -45,7 +47,7 @@ describe("OPC UA ingest", () => {
   let untrusted: OpcuaSimulator;
   let writer: TelemetryWriter;
   let manager: OpcuaManager;
-  const endpoints: Record<"secure" | "untrusted" | "unreachable", EndpointRow> = {} as never;
+  const endpoints: Record<"secure" | "x509" | "untrusted" | "unreachable", EndpointRow> = {} as never;
   const points: Record<string, number> = {};
   const hubPki = () => path.join(pkiRoot.dir, "hub");
 
@@ -78,6 +80,7 @@ describe("OPC UA ingest", () => {
         { name: "elsewhere" },
         { name: "refused" },
         { name: "deadbanded" },
+        { name: "via-x509" },
       ]),
       "plant.yaml",
       log,
@@ -89,6 +92,8 @@ describe("OPC UA ingest", () => {
     const by = { actor: "test" };
     const db = testDb.database.db;
     endpoints.secure = await createEndpoint(db, box, { name: "secure", url: secure.endpointUrl, securityMode: "SignAndEncrypt", securityPolicy: "Basic256Sha256", identity: "username", username: "operator", maxItemsPerSubscription: 100_000, publishingIntervalMs: 250 }, { password: "s3cret!" }, by);
+    const user = await x509User(pkiRoot.dir);
+    endpoints.x509 = await createEndpoint(db, box, { name: "x509", url: secure.endpointUrl, securityMode: "SignAndEncrypt", securityPolicy: "Aes256_Sha256_RsaPss", identity: "x509" }, user, by);
     endpoints.untrusted = await createEndpoint(db, box, { name: "untrusted", url: untrusted.endpointUrl, securityMode: "SignAndEncrypt", securityPolicy: "Aes128_Sha256_RsaOaep" }, {}, by);
     endpoints.unreachable = await createEndpoint(db, box, { name: "unreachable", url: `opc.tcp://127.0.0.1:${await closedPort()}`, securityMode: "None" }, {}, by);
     const bind = (point: string, endpoint: EndpointRow, spec: Record<string, unknown>) => setBinding(db, points[point]!, endpoint.id, bindingSpec.parse({ endpoint: endpoint.name, samplingIntervalMs: 250, ...spec }));
@@ -98,6 +103,7 @@ describe("OPC UA ingest", () => {
     await bind("speed", endpoints.secure, { browsePath: "/2:Machines/2:press-1.2:Speed" });
     await bind("ghost", endpoints.secure, { nodeId: `nsu=${SIMULATOR_NAMESPACE};s=no/such/node` });
     await bind("elsewhere", endpoints.unreachable, { nodeId: "ns=1;s=x" });
+    await bind("via-x509", endpoints.x509, { nodeId: simulatorNodeId(machinePath, "Speed") });
     await bind("refused", endpoints.untrusted, { nodeId: simulatorNodeId(machinePath, "Temperature") });
     // load/0 climbs by 1 every tick: an absolute deadband of 3.5 lets every fourth change through.
     await bind("deadbanded", endpoints.secure, { nodeId: loadVariableNodeId(0), samplingIntervalMs: 500, deadband: { type: "absolute", value: 3.5 } });
@@ -134,6 +140,11 @@ describe("OPC UA ingest", () => {
     expect((await getEndpoint(testDb.database.db, endpoints.secure.id))!.connectedAt).not.toBeNull();
     const status = manager.status().find((s) => s.endpoint === "secure")!;
     expect(status.state).toBe("online");
+  });
+
+  it("reads with an X.509 user certificate over Aes256_Sha256_RsaPss", async () => {
+    await until(async () => (await count([points["via-x509"]!])) > 0, 15_000);
+    expect((await getEndpoint(testDb.database.db, endpoints.x509.id))!.lastError).toBeNull();
   });
 
   it("spreads 5,000 monitored items over subscriptions within the server's advertised limit and reads them all", async () => {
@@ -268,3 +279,13 @@ describe("OPC UA ingest", () => {
     expect(missing.data!.browse.errors).toEqual([{ field: ["endpointId"], message: expect.stringMatching(/cannot connect/) }]);
   });
 });
+
+/** A throwaway RSA user certificate and key (PEM) made with the machine's openssl. */
+async function x509User(dir: string): Promise<{ certificate: string; privateKey: string }> {
+  const [keyFile, certFile] = [path.join(dir, "user.key"), path.join(dir, "user.crt")];
+  // node-opcua's PKI code leaves OPENSSL_CONF set to "undefined" in this process.
+  const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => name !== "OPENSSL_CONF"));
+  const args = ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", keyFile, "-out", certFile, "-days", "2", "-subj", "/CN=plantgraph-user"];
+  await promisify(execFile)(process.env.OPENSSL_BIN ?? "openssl", args, { env });
+  return { certificate: await readFile(certFile, "utf8"), privateKey: await readFile(keyFile, "utf8") };
+}
