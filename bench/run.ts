@@ -8,6 +8,7 @@ const benches: Record<string, () => Promise<unknown>> = {
   partitions: () => import("./partitions.bench.js"),
   sparkplug: () => import("./sparkplug.bench.js"),
   kpi: () => import("./kpi.bench.js"),
+  opcua: () => import("./opcua.bench.js"),
 };
 
 const name = process.argv[2] ?? "ingest";

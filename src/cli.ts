@@ -69,6 +69,7 @@ program
     const { config, log } = boot();
     const { createSecretBox, SecretBoxError } = await import("./secrets/secret-box.js");
     const { rotateSecrets } = await import("./integrations/integration.service.js");
+    const { rotateEndpointSecrets } = await import("./opcua/opcua-endpoint.service.js");
     await withAccess(config, log, "secrets rotate", async () => null, async (database, identity) => {
       try {
         if (!config.secretsKeys) throw new SecretBoxError("SECRETS_KEYS is not configured: nothing to rotate to", "keyring");
@@ -76,6 +77,7 @@ program
         const { activeKeyId, rotated, rotatedTotal, alreadyCurrent } = await rotateSecrets(database.db, box, { actor: identity.id, log });
         const from = Object.entries(rotated).map(([keyId, count]) => `${count} from ${keyId}`).join(", ");
         console.log(`rotated ${rotatedTotal} integration(s) to key ${activeKeyId}${from ? ` (${from})` : ""}; ${alreadyCurrent} already used it`);
+        console.log(`rotated ${await rotateEndpointSecrets(database.db, box)} OPC UA endpoint(s) to key ${activeKeyId}`);
       } catch (error) {
         if (!(error instanceof SecretBoxError)) throw error;
         console.error(`secrets not rotated, nothing changed: ${error.message}`);
@@ -116,6 +118,42 @@ program
     const findings = inspectConfiguration(config, await readDoctorFacts(config));
     console.log(formatFindings(findings));
     if (findings.some((f) => f.severity === "high")) process.exitCode = EXIT_FAILURE;
+  });
+
+program
+  .command("opcua")
+  .description("OPC UA endpoints")
+  .command("trust <endpoint>")
+  .description("fetch the server certificate of an OPC UA endpoint (by name) and add it to the hub's trust list (OPCUA_PKI_DIR)")
+  .option("--thumbprint <sha1>", "trust it only if its SHA-1 thumbprint is this one (hex, as your server shows it)")
+  .action(async (name: string, options: { thumbprint?: string }) => {
+    const { config, log } = boot();
+    const { endpointByName } = await import("./opcua/opcua-endpoint.service.js");
+    const { describeCertificate, fetchServerCertificate, trustCertificate } = await import("./opcua/opcua.trust.js");
+    const { recordSecurityEvent } = await import("./auth/security-events.js");
+    const sitesOf = async (database: Database) => {
+      const endpoint = await endpointByName(database.db, name);
+      return endpoint?.site ? [endpoint.site] : null;
+    };
+    await withAccess(config, log, "opcua trust", sitesOf, async (database, identity) => {
+      const endpoint = await endpointByName(database.db, name);
+      if (!endpoint) {
+        console.error(`no OPC UA endpoint is named ${name}`);
+        process.exitCode = EXIT_FAILURE;
+        return;
+      }
+      const certificate = await fetchServerCertificate(endpoint.url);
+      const { thumbprint, subject } = describeCertificate(certificate);
+      const expected = options.thumbprint?.replace(/[:\s]/g, "").toLowerCase();
+      if (expected && expected !== thumbprint) {
+        console.error(`${endpoint.url} presents certificate ${thumbprint} (${subject}), not ${expected}: not trusted`);
+        process.exitCode = EXIT_FAILURE;
+        return;
+      }
+      await trustCertificate(config.opcua.pkiDir, certificate);
+      await recordSecurityEvent(database.db, { action: "opcua.certificate_trusted", actor: identity.id, outcome: "success", resource: `opcua_endpoint:${endpoint.id}`, detail: { name, url: endpoint.url, thumbprint, subject } });
+      console.log(`trusted the certificate of ${name} (${endpoint.url}): SHA-1 ${thumbprint}, ${subject}; running hubs use it at their next connection attempt`);
+    });
   });
 
 const keys = program.command("keys").description("create, list and revoke API keys (for machines, integrations and the first admin)");
@@ -263,14 +301,14 @@ async function withAccess(
 
 /**
  * The "enterprise/site" paths a plant file declares; none for a file that does not parse (apply
- * rejects it); null (every site) when it declares automations or integrations, which are not a
+ * rejects it); null (every site) when it declares automations, integrations or OPC UA endpoints, which are not a
  * site's alone.
  */
 function plantSites(text: string): string[] | null {
   const parsed = parsePlantFile(text);
   if (!parsed.ok) return [];
   const { plant } = parsed;
-  if ((plant.automations?.length ?? 0) + (plant.integrations?.length ?? 0) > 0) return null;
+  if ((plant.automations?.length ?? 0) + (plant.integrations?.length ?? 0) + (plant.opcuaEndpoints?.length ?? 0) > 0) return null;
   return plant.sites.map((site) => `${plant.enterprise}/${site.name}`);
 }
 

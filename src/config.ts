@@ -112,6 +112,8 @@ const envFields = z.object({
   MQTT_CERT_FILE: z.string().min(1).optional(),
   MQTT_KEY_FILE: z.string().min(1).optional(),
   DATABASE_CA_FILE: z.string().min(1).optional(),
+  // OPC UA: the hub's application certificate and its trust list of server certificates.
+  OPCUA_PKI_DIR: z.string().min(1).default(".pki/opcua"),
 });
 
 /** Settings that only make sense together. */
@@ -190,6 +192,8 @@ export interface Config {
     readonly maxTokens: number;
     readonly ratePerMinute: number;
   };
+  /** `pkiDir`: the hub's OPC UA client certificate and the server certificates it trusts. */
+  readonly opcua: { readonly pkiDir: string };
   readonly tls: {
     readonly https?: { readonly certFile: string; readonly keyFile: string };
     readonly mqtt: { readonly caFile?: string; readonly certFile?: string; readonly keyFile?: string };
@@ -274,6 +278,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
       maxTokens: e.GRAPHQL_MAX_TOKENS,
       ratePerMinute: e.RATE_LIMIT_PER_MINUTE,
     }),
+    opcua: Object.freeze({ pkiDir: e.OPCUA_PKI_DIR }),
     tls: Object.freeze({
       https: e.HTTPS_CERT_FILE && e.HTTPS_KEY_FILE ? Object.freeze({ certFile: e.HTTPS_CERT_FILE, keyFile: e.HTTPS_KEY_FILE }) : undefined,
       mqtt: Object.freeze({ caFile: e.MQTT_CA_FILE, certFile: e.MQTT_CERT_FILE, keyFile: e.MQTT_KEY_FILE }),

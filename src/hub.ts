@@ -14,6 +14,11 @@ import { openDatabase, type Database } from "./db/database.js";
 import { startEmbeddedBroker, type EmbeddedBroker } from "./demo/embedded-broker.js";
 import { demoSimulatedMachines, startSimulator, type Simulator } from "./demo/simulator.js";
 import { startSparkplugDemo } from "./demo/sparkplug-demo.js";
+import { isDemoOpcuaMachine, startDemoOpcua } from "./demo/opcua-demo.js";
+import type { OpcuaSimulator } from "./demo/opcua-simulator.js";
+import { OpcuaManager } from "./opcua/opcua.manager.js";
+import { OpcuaOperations } from "./opcua/opcua.operations.js";
+import { OpcuaSessions } from "./opcua/opcua.sessions.js";
 import type { HealthCheck, HealthReport, HttpServer } from "./http/server.js";
 import { IngestService } from "./ingest/ingest.service.js";
 import { MqttSource } from "./ingest/mqtt.source.js";
@@ -44,6 +49,10 @@ export interface Hub {
   database: Database;
   writer?: TelemetryWriter;
   ingest?: IngestService;
+  /** The OPC UA sources, when this process ingests. */
+  opcua?: OpcuaManager;
+  /** Reads, writes and method calls on OPC UA endpoints (on the running session when this process runs the endpoint). */
+  opcuaOperations: OpcuaOperations;
   /** Shuts down in dependency order; safe to call more than once. */
   stop(): Promise<void>;
 }
@@ -119,8 +128,9 @@ export async function startHub({ config, roles, log }: StartHubOptions): Promise
       const sparkplug = new SparkplugHost((topic, payload) => source.publish(topic, payload), bus, log);
       parts.connectivity = new ConnectivityRecorder(database, bus, log);
       parts.ingest = new IngestService(database, parts.source, parts.writer, log, sparkplug);
+      parts.opcua = new OpcuaManager({ database, writer: parts.writer, box: secretBoxFor(config), pkiDir: config.opcua.pkiDir, log });
       startReadingPublisher(bus, pubsub);
-      parts.stopAssetListener = reloadBindingsOnAssetChange(pubsub, parts.ingest, log);
+      parts.stopAssetListener = reloadBindingsOnAssetChange(pubsub, [parts.ingest, parts.opcua], log);
       parts.rules = new RuleRunner(database, bus, pubsub, new TransitionRecorder(database, parts.queues, pubsub, log), log);
       await parts.rules.start();
       parts.states = new StateTracker(database, bus, pubsub, parts.queues, log, { offlineAfterMs: config.machineOfflineAfterSeconds * 1000 });
@@ -128,6 +138,9 @@ export async function startHub({ config, roles, log }: StartHubOptions): Promise
       parts.planning = new PlanningRunner(database, parts.queues, pubsub, log);
       parts.planning.start();
       await parts.ingest.start();
+      // The demo's OPC UA machines must listen before the hub first connects to them.
+      if (config.simulator) parts.opcuaSimulator = await startDemoOpcua(config, database, log);
+      await parts.opcua.start();
       const reported = new ReportedValues(bus);
       const sendCommand = (topic: string, payload: Buffer) => source.publish(topic, payload, { qos: 1 });
       parts.actuator = new Actuator({
@@ -139,7 +152,8 @@ export async function startHub({ config, roles, log }: StartHubOptions): Promise
       });
       parts.actuator.start();
       if (config.simulator) {
-        parts.simulator = await startSimulator({ mqttUrl, machines: demoSimulatedMachines(), log });
+        const machines = demoSimulatedMachines().filter((m) => !parts.opcuaSimulator || !isDemoOpcuaMachine(m));
+        parts.simulator = await startSimulator({ mqttUrl, machines, log });
         parts.sparkplugDemo = await startSparkplugDemo({ mqttUrl, log });
       }
     }
@@ -172,13 +186,14 @@ export async function startHub({ config, roles, log }: StartHubOptions): Promise
       );
     }
 
+    const opcuaOperations = parts.opcua?.operations ?? new OpcuaOperations((id, use) => (parts.opcuaSessions ??= new OpcuaSessions(database, secretBoxFor(config), config.opcua.pkiDir, log)).temporary(id, use));
     const latest = new LatestValues(database, bus);
     if (roles.includes("api")) {
       // An ingest-only replica never loads Apollo and the GraphQL schema.
       const { startHttpServer } = await import("./http/server.js");
       parts.http = await startHttpServer({
         config,
-        deps: { config, database, pubsub, latest, log, authenticator: createAuthenticator({ config, database, log }), queues: parts.queues },
+        deps: { config, database, pubsub, latest, log, authenticator: createAuthenticator({ config, database, log }), queues: parts.queues, opcua: opcuaOperations },
         health: () => healthReport(database, parts.source),
         log,
       });
@@ -191,6 +206,8 @@ export async function startHub({ config, roles, log }: StartHubOptions): Promise
       database,
       writer: parts.writer,
       ingest: parts.ingest,
+      opcua: parts.opcua,
+      opcuaOperations,
       stop,
     };
   } catch (error) {
@@ -206,9 +223,12 @@ interface Parts {
   writer?: TelemetryWriter;
   source?: MqttSource;
   ingest?: IngestService;
+  opcua?: OpcuaManager;
+  opcuaSessions?: OpcuaSessions;
   stopAssetListener?: () => Promise<void>;
   simulator?: Simulator;
   sparkplugDemo?: Simulator;
+  opcuaSimulator?: OpcuaSimulator;
   http?: HttpServer;
   rules?: RuleRunner;
   connectivity?: ConnectivityRecorder;
@@ -228,11 +248,11 @@ async function applyStartupPlant(config: Config, database: Database, log: Logger
   return created + updated + deleted > 0;
 }
 
-function reloadBindingsOnAssetChange(pubsub: PubSubHandle["pubsub"], ingest: IngestService, log: Logger): () => Promise<void> {
+function reloadBindingsOnAssetChange(pubsub: PubSubHandle["pubsub"], sources: readonly { reloadBindings(): Promise<void> }[], log: Logger): () => Promise<void> {
   const changes = pubsub.subscribe("ASSETS_CHANGED");
   const listening = (async () => {
     for await (const change of changes) {
-      await ingest.reloadBindings().catch((error: unknown) => log.error({ err: error, change }, "reloading ingest bindings failed"));
+      for (const source of sources) await source.reloadBindings().catch((error: unknown) => log.error({ err: error, change }, "reloading ingest bindings failed"));
     }
   })();
   return async () => {
@@ -289,6 +309,9 @@ function stopOnce(parts: Parts, log: Logger): () => Promise<void> {
       await step("actuator", () => parts.actuator?.stop());
       await step("asset listener", () => parts.stopAssetListener?.());
       await step("sources", () => parts.ingest?.stop());
+      await step("opc ua sources", () => parts.opcua?.stop());
+      await step("opc ua sessions", () => parts.opcuaSessions?.close());
+      await step("opc ua simulator", () => parts.opcuaSimulator?.stop());
       await step("telemetry writer", () => parts.writer?.close());
       await step("rule engine", () => parts.rules?.stop());
       await step("connectivity", () => parts.connectivity?.flush());

@@ -11,3 +11,4 @@ export * from "./actuation.js";
 export * from "./availability.js";
 export * from "./calendar.js";
 export * from "./orders.js";
+export * from "./opcua.js";

@@ -16,7 +16,7 @@ import {
 import { saveActuationLimits, saveMachineMethods } from "../actuation/actuation-targets.store.js";
 import { saveStateConfig } from "../availability/state-config.service.js";
 import { saveCalendar } from "../calendar/calendar.service.js";
-import { applyAutomations, applyIntegrations, applyRules, deleteRulesOfMachines, PLANT_FILE_ACTOR, PlantReferenceError } from "./plant-apply.workflows.js";
+import { applyAutomations, applyIntegrations, applyOpcuaBinding, applyOpcuaEndpoints, applyRules, deleteRulesOfMachines, PLANT_FILE_ACTOR, PlantReferenceError } from "./plant-apply.workflows.js";
 import { formatPlantFileError, parsePlantFile, type PlantFileError, type PlantSpec } from "./plant-file.js";
 
 /**
@@ -60,7 +60,8 @@ export async function applyPlant(database: Database, plant: PlantSpec, options: 
     // Integrations and automations are hub-wide: files of different enterprises must not race on them.
     const integrationSpecs = plant.integrations ?? [];
     const automationSpecs = plant.automations ?? [];
-    const hubWide = options.prune === true || integrationSpecs.length > 0 || automationSpecs.length > 0;
+    const endpointSpecs = plant.opcuaEndpoints ?? [];
+    const hubWide = options.prune === true || integrationSpecs.length > 0 || automationSpecs.length > 0 || endpointSpecs.length > 0;
     if (hubWide) await tx.execute(sql`select pg_advisory_xact_lock(hashtext('plantgraph.plant-apply:hub'))`);
 
     const summary: ApplySummary = { created: 0, updated: 0, unchanged: 0, deleted: 0 };
@@ -77,11 +78,14 @@ export async function applyPlant(database: Database, plant: PlantSpec, options: 
         count(parent.change);
       });
 
+    // Endpoints first: the data points below bind to them by name.
+    await applyOpcuaEndpoints(tx, endpointSpecs, count);
+    const bindingProblems: PlantReferenceError["problems"] = [];
     const keptMachines: number[] = [];
     const enterprise = plant.enterprise;
     // Levels without machines still exist in the model: the file declares them (and a site's time zone).
     if (plant.sites.length === 0) countParents(await upsertParents(tx, { enterprise }));
-    for (const site of plant.sites) {
+    for (const [s, site] of plant.sites.entries()) {
       const timezone = site.timezone;
       if (site.areas.length === 0) countParents(await upsertParents(tx, { enterprise, site: site.name, timezone }));
       // A calendar in the file replaces the stored one; none leaves it as planners set it.
@@ -90,11 +94,11 @@ export async function applyPlant(database: Database, plant: PlantSpec, options: 
         countParents(chain);
         count(await saveCalendar(tx, { siteId: chain[1]!.id }, site.calendar, PLANT_FILE_ACTOR));
       }
-      for (const area of site.areas) {
+      for (const [a, area] of site.areas.entries()) {
         if (area.lines.length === 0) {
           countParents(await upsertParents(tx, { enterprise, site: site.name, area: area.name, timezone }));
         }
-        for (const line of area.lines) {
+        for (const [l, line] of area.lines.entries()) {
           const at = { enterprise, site: site.name, area: area.name, line: line.name, timezone };
           if (line.machines.length === 0) countParents(await upsertParents(tx, at));
           if (line.calendar) {
@@ -102,7 +106,7 @@ export async function applyPlant(database: Database, plant: PlantSpec, options: 
             countParents(chain);
             count(await saveCalendar(tx, { siteId: chain[1]!.id, lineId: chain[3]!.id }, line.calendar, PLANT_FILE_ACTOR));
           }
-          for (const spec of line.machines) {
+          for (const [m, spec] of line.machines.entries()) {
             // The file describes the machine completely: no display name in the file clears it.
             const machine = await upsertMachine(tx, { ...at, name: spec.name, displayName: spec.displayName ?? null });
             countParents(machine.parents);
@@ -110,12 +114,14 @@ export async function applyPlant(database: Database, plant: PlantSpec, options: 
             keptMachines.push(machine.id);
 
             const keptPoints: number[] = [];
-            for (const point of spec.dataPoints) {
+            for (const [p, point] of spec.dataPoints.entries()) {
               const upserted = await upsertDataPoint(tx, machine.id, point);
               const limitsChanged = await saveActuationLimits(tx, upserted.id, point.actuation);
               count(upserted.change === "unchanged" && limitsChanged ? "updated" : upserted.change);
               countPolicy(await setRetentionPolicy(tx, { dataPointId: upserted.id }, point.retention, PLANT_FILE_ACTOR));
               keptPoints.push(upserted.id);
+              const at = ["sites", s, "areas", a, "lines", l, "machines", m, "dataPoints", p, "opcua"];
+              await applyOpcuaBinding(tx, upserted.id, point.opcua, at, bindingProblems, count);
             }
             if (spec.state) count(await saveStateConfig(tx, machine.id, spec.state, PLANT_FILE_ACTOR));
             // Rules first: a rule moved off a data point the prune below deletes must not go with it.
@@ -128,6 +134,8 @@ export async function applyPlant(database: Database, plant: PlantSpec, options: 
         }
       }
     }
+
+    if (bindingProblems.length > 0) throw new PlantReferenceError(bindingProblems);
 
     for (const site of plant.sites) {
       const [, siteRow] = await upsertParents(tx, { enterprise, site: site.name });

@@ -6,6 +6,9 @@ import { canonicalJson } from "../db/canonical-json.js";
 import type { Tx } from "../db/database.js";
 import { createIntegration, integrationByName, updateIntegration } from "../integrations/integration.service.js";
 import { deleteRule, rulesOfMachines, saveRule } from "../rules/rule.service.js";
+import { removeBinding, setBinding } from "../opcua/opcua-binding.service.js";
+import { createEndpoint, endpointByName, specOf, updateEndpoint } from "../opcua/opcua-endpoint.service.js";
+import type { BindingSpec, EndpointSpec } from "../opcua/opcua.rules.js";
 import type { IntegrationFileSpec, RuleFileSpec } from "./plant-file.js";
 
 /**
@@ -111,4 +114,40 @@ export async function applyAutomations(tx: Tx, specs: readonly ValidAutomation[]
     if (!listed.has(row.name) && (await deleteAutomation(tx, row.id, PLANT_FILE_ACTOR))) deleted++;
   }
   return deleted;
+}
+
+/**
+ * Creates the OPC UA endpoints the database lacks and brings the others' settings in line; their
+ * secrets are never touched (the file has none) and none is ever deleted.
+ */
+export async function applyOpcuaEndpoints(tx: Tx, specs: readonly EndpointSpec[], count: Count): Promise<void> {
+  const by = { actor: PLANT_FILE_ACTOR };
+  for (const spec of specs) {
+    const row = await endpointByName(tx, spec.name);
+    if (!row) {
+      await createEndpoint(tx, undefined, spec, undefined, by);
+      count("created");
+    } else if (canonicalJson(specOf(row)) !== canonicalJson(spec)) {
+      await updateEndpoint(tx, undefined, row.id, spec, undefined, by);
+      count("updated");
+    } else count("unchanged");
+  }
+}
+
+/**
+ * Binds the data point to its OPC UA node, or removes its binding when the file gives none (the
+ * file describes the point completely). An endpoint neither in the file nor in the database is a
+ * problem reported at `path`.
+ */
+export async function applyOpcuaBinding(tx: Tx, dataPointId: number, spec: BindingSpec | undefined, path: Path, problems: PlantReferenceError["problems"], count: Count): Promise<void> {
+  if (!spec) {
+    if (await removeBinding(tx, dataPointId)) count("updated");
+    return;
+  }
+  const endpoint = await endpointByName(tx, spec.endpoint);
+  if (!endpoint) {
+    problems.push({ path: [...path, "endpoint"], message: `no OPC UA endpoint "${spec.endpoint}": declare it under opcuaEndpoints or create it first` });
+    return;
+  }
+  count((await setBinding(tx, dataPointId, endpoint.id, spec)).change);
 }

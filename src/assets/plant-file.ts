@@ -11,6 +11,7 @@ import { ruleParams, type RuleParams } from "../rules/rule.schema.js";
 import { sparkplugId } from "../ingest/sparkplug/sparkplug.rules.js";
 import { machineStateConfig, type MachineStateConfig } from "../availability/state-config.js";
 import { calendarSpec, type CalendarSpec } from "../calendar/calendar.schema.js";
+import { bindingSpec, endpointSpec, type BindingSpec, type EndpointSpec } from "../opcua/opcua.rules.js";
 import { assetName, dataPointSpec, timezone, type DataPointSpec } from "./asset.rules.js";
 
 /**
@@ -19,13 +20,13 @@ import { assetName, dataPointSpec, timezone, type DataPointSpec } from "./asset.
  */
 
 /** Parsing always fills the lists; a spec built in code may leave out what it does not use. */
-export interface PlantSpec { enterprise: string; sites: SiteSpec[]; integrations?: IntegrationFileSpec[]; automations?: ValidAutomation[] }
+export interface PlantSpec { enterprise: string; sites: SiteSpec[]; integrations?: IntegrationFileSpec[]; automations?: ValidAutomation[]; opcuaEndpoints?: EndpointSpec[] }
 export interface SiteSpec { name: string; timezone: string; areas: AreaSpec[]; retention?: RetentionSpec; calendar?: CalendarSpec }
 export interface AreaSpec { name: string; lines: LineSpec[] }
 export interface LineSpec { name: string; machines: MachineSpec[]; calendar?: CalendarSpec }
 export interface MachineSpec { name: string; displayName?: string; dataPoints: DataPointFileSpec[]; rules?: RuleFileSpec[]; methods?: MethodSpec[]; state?: MachineStateConfig }
-/** A data point as the file declares it: the shared spec plus its own retention, when it has one. */
-export type DataPointFileSpec = DataPointSpec & { retention?: RetentionSpec };
+/** A data point as the file declares it: the shared spec plus its own retention and OPC UA binding, when it has them. */
+export type DataPointFileSpec = DataPointSpec & { retention?: RetentionSpec; opcua?: BindingSpec };
 /** A rule on one of its machine's data points; in the file its params sit flat beside the name. */
 export interface RuleFileSpec { name: string; point: string; severity: Severity; enabled: boolean; params: RuleParams }
 /** An integration without its secrets: those are set over GraphQL, never in a file. */
@@ -59,6 +60,7 @@ const plantDataPoint = z
     normalRange: normalRange.optional(),
     mqtt: z.strictObject({ topic: point.mqttTopic, field: point.mqttField }).optional(),
     retention: retentionSpec.optional(),
+    opcua: bindingSpec.optional(),
     sparkplug: z
       .strictObject({ group: sparkplugId, node: sparkplugId, device: point.sparkplugDevice, metric: point.sparkplugMetric })
       .optional(),
@@ -68,9 +70,10 @@ const plantDataPoint = z
     message: "Sparkplug actuation writes through the point's Sparkplug binding: add sparkplug: { group, node }",
     path: ["actuation", "transport"],
   })
-  .transform(({ normalRange, mqtt, sparkplug, actuation, retention, ...rest }): DataPointFileSpec => {
+  .transform(({ normalRange, mqtt, sparkplug, actuation, retention, opcua, ...rest }): DataPointFileSpec => {
     const spec: DataPointFileSpec = { ...rest };
     if (retention) spec.retention = retention;
+    if (opcua !== undefined) spec.opcua = opcua;
     if (actuation !== undefined) spec.actuation = actuation;
     if (sparkplug !== undefined) {
       spec.sparkplugGroup = sparkplug.group;
@@ -128,6 +131,15 @@ const plantIntegration = z
   })
   .transform(({ name, kind, site, config }): IntegrationFileSpec => ({ name, kind, site, config: config ?? {} }));
 
+const plantEndpoint = z.unknown().transform((item, ctx): EndpointSpec => {
+  if (isRecord(item) && "secrets" in item) {
+    ctx.addIssue({ code: "custom", path: ["secrets"], message: "secrets never go in a plant file: set them with the updateOpcuaEndpoint GraphQL mutation" });
+  }
+  const parsed = endpointSpec.safeParse(isRecord(item) ? Object.fromEntries(Object.entries(item).filter(([key]) => key !== "secrets")) : item);
+  for (const issue of parsed.error?.issues ?? []) ctx.addIssue(issue as z.core.$ZodRawIssue);
+  return parsed.success ? parsed.data : z.NEVER;
+});
+
 const machine = z.strictObject({
   name: assetName,
   displayName: z.string().min(1).max(128).optional(),
@@ -144,6 +156,7 @@ const plantFile = z.strictObject({
   sites: list(site),
   integrations: list(plantIntegration),
   automations: list(automationSpec),
+  opcuaEndpoints: list(plantEndpoint),
 });
 
 export function parsePlantFile(text: string): PlantFileResult {
@@ -227,6 +240,7 @@ const children: Record<string, readonly { key: string; kind: string }[]> = {
     { key: "sites", kind: "site" },
     { key: "integrations", kind: "integration" },
     { key: "automations", kind: "automation" },
+    { key: "opcuaEndpoints", kind: "OPC UA endpoint" },
   ],
   site: [{ key: "areas", kind: "area" }],
   area: [{ key: "lines", kind: "line" }],

@@ -15,6 +15,7 @@ export const cliCommandPermissions = {
   "keys list": "apikey.manage",
   "keys revoke": "apikey.manage",
   "secrets rotate": "integration.manage",
+  "opcua trust": "opcua.manage",
 } as const satisfies Record<string, Permission>;
 export type CliCommand = keyof typeof cliCommandPermissions;
 

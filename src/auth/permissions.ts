@@ -24,6 +24,10 @@ export const permissionMatrix = {
   "integration.read": ["engineer", "auditor", "admin"],
   /** Create, change, delete integrations and set their secrets. */
   "integration.manage": ["engineer", "admin"],
+  /** See OPC UA endpoints, their health and data gaps (never their secrets). */
+  "opcua.read": ["technician", "engineer", "auditor", "admin"],
+  /** Create, change, delete OPC UA endpoints, set their secrets, and browse their servers. */
+  "opcua.manage": ["engineer", "admin"],
   /** Create, change and delete rules on machines' data points. */
   "rule.manage": ["engineer", "admin"],
   /** See alarms and follow their changes. */

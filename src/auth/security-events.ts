@@ -9,6 +9,8 @@ export const securityActions = [
   "apikey.revoked",
   "demo_key.issued",
   "integration.secrets_set",
+  "opcua_endpoint.secrets_set",
+  "opcua.certificate_trusted",
   "secrets.rotated",
   "rate_limit.exceeded",
   "webhook.rejected",

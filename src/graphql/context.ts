@@ -4,6 +4,7 @@ import type { Config } from "../config.js";
 import type { Database } from "../db/database.js";
 import type { JobEnqueuer, PlannedJob } from "../events/after-commit.js";
 import type { Logger } from "../log/logger.js";
+import type { OpcuaOperations } from "../opcua/opcua.operations.js";
 import type { HubPubSub } from "../pubsub/pubsub.js";
 import type { LatestValues } from "../telemetry/latest-values.js";
 import { createLoaders, type Loaders } from "./loaders.js";
@@ -17,6 +18,8 @@ export interface GraphqlDeps {
   readonly log: Logger;
   readonly authenticator: Authenticator;
   /** Where replays and inbound webhooks enqueue; absent without Redis (jobs wait for reconcile). */
+  /** Browsing (and the other operations) on OPC UA endpoints; absent in tests that do not need it. */
+  readonly opcua?: OpcuaOperations;
   readonly queues?: JobEnqueuer & { requeue(jobs: readonly PlannedJob[]): Promise<number>; counts(queue: string): Promise<Record<string, number>> };
 }
 

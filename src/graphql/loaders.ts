@@ -1,3 +1,4 @@
+import { bindingsOfDataPoints, type BindingRow } from "../opcua/opcua-binding.service.js";
 import DataLoader from "dataloader";
 import {
   areasBySite,
@@ -62,6 +63,10 @@ export function createLoaders(deps: GraphqlDeps) {
     machinesOfLine: grouped<MachineRow>((ids) => machinesByLine(db, ids), (r) => r.lineId),
     dataPointsOfMachine: grouped<DataPointRow>((ids) => dataPointsByMachine(db, ids), (r) => r.machineId),
     latest: new DataLoader<number, LatestValue | undefined>((ids) => deps.latest.get(ids)),
+    opcuaBinding: new DataLoader<number, BindingRow | undefined>(async (ids) => {
+      const found = new Map((await bindingsOfDataPoints(db, ids)).map((r) => [r.dataPointId, r]));
+      return ids.map((id) => found.get(id));
+    }),
     // Batched but never cached: a subscription keeps its context, and tasks change under it.
     tasksOfAlarm: grouped<TaskWithIntegration>((ids) => tasksOf(db, "alarmId", ids), (r) => r.task.alarmId!, false),
     tasksOfEvent: grouped<TaskWithIntegration>((ids) => tasksOf(db, "eventId", ids), (r) => r.task.eventId, false),

@@ -23,6 +23,8 @@ import { LotEventResolver, LotRecordResolver } from "./lot/lot-record.resolver.j
 import { LotResolver } from "./lot/lot.resolver.js";
 import { MachineCapacityResolver, MachineSuggestionResolver, OrderResolver } from "./order/order.resolver.js";
 import { AvailabilityResolver, LineCalendarResolver, MachineAvailabilityResolver, SiteCalendarResolver } from "./availability/availability.resolver.js";
+import { OpcuaEndpointResolver } from "./opcua/opcua-endpoint.resolver.js";
+import { OpcuaBindingResolver } from "./opcua/opcua-binding.resolver.js";
 
 export const resolvers = [
   NodeResolver,
@@ -57,6 +59,8 @@ export const resolvers = [
   OrderResolver,
   MachineCapacityResolver,
   MachineSuggestionResolver,
+  OpcuaEndpointResolver,
+  OpcuaBindingResolver,
 ] as const;
 
 /**

@@ -97,6 +97,7 @@ export function normalize(raw: RawReading, bindings: readonly Binding[]): Normal
   return result;
 }
 
+/** A JSON or OPC UA value as the data point's type stores it; undefined when it is not one. */
 export function coerceValue(value: unknown, dataType: DataType): number | undefined {
   switch (dataType) {
     case "float":

@@ -12,7 +12,7 @@ export async function readDoctorFacts(config: Config): Promise<DoctorFacts> {
   return { fileProblems, ...(await readDatabaseFacts(config)) };
 }
 
-async function readDatabaseFacts(config: Config): Promise<Pick<DoctorFacts, "demoKeyActive" | "databaseUnchecked">> {
+async function readDatabaseFacts(config: Config): Promise<Pick<DoctorFacts, "demoKeyActive" | "databaseUnchecked" | "unsecuredOpcuaEndpoints">> {
   const { url } = config.database;
   // PGlite admits one process: opening it beside a running demo hub could damage its files.
   if (!url) return { databaseUnchecked: "the embedded database (DATA_DIR) is not opened while a hub may be using it" };
@@ -30,7 +30,14 @@ async function readDatabaseFacts(config: Config): Promise<Pick<DoctorFacts, "dem
         [DEMO_KEY_NAME],
       ),
     );
-    return { demoKeyActive: rows[0]?.active === true };
+    const unsecured = await withTimeout(
+      database.query<{ name: string }>("select name from opcua_endpoint where enabled and security_mode = 'None' order by name"),
+    ).catch((error: unknown) => {
+      // A database from before OPC UA: no endpoints.
+      if ((error as { code?: string }).code === UNDEFINED_TABLE) return { rows: [] };
+      throw error;
+    });
+    return { demoKeyActive: rows[0]?.active === true, unsecuredOpcuaEndpoints: unsecured.rows.map((r) => r.name) };
   } catch (error) {
     // Not migrated yet: there are no keys at all.
     if ((error as { code?: string }).code === UNDEFINED_TABLE) return { demoKeyActive: false };

@@ -24,6 +24,8 @@ export interface DoctorFacts {
   databaseUnchecked?: string;
   /** Transport files that are missing or wrong, each naming its variable and path. */
   fileProblems?: readonly string[];
+  /** Names of enabled OPC UA endpoints read without security (mode None). */
+  unsecuredOpcuaEndpoints?: readonly string[];
 }
 
 export const DEMO_KEY_NAME = "demo-admin";
@@ -171,6 +173,14 @@ function httpFindings(config: Config): Finding[] {
 
 function accessFindings(config: Config, facts: DoctorFacts): Finding[] {
   const findings: Finding[] = [];
+  if (facts.unsecuredOpcuaEndpoints && facts.unsecuredOpcuaEndpoints.length > 0) {
+    findings.push({
+      severity: "medium",
+      setting: "OPC UA endpoints",
+      problem: `read without signing or encryption (security mode None): ${facts.unsecuredOpcuaEndpoints.join(", ")}`,
+      fix: "set securityMode SignAndEncrypt (updateOpcuaEndpoint or the plant file) and trust the server with `plantgraph opcua trust <name>`",
+    });
+  }
   if (facts.demoKeyActive) {
     findings.push({
       severity: "high",

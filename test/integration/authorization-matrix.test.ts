@@ -13,6 +13,7 @@ import { buildGraphqlSchema } from "../../src/graphql/schema.js";
 import { startHub, type Hub } from "../../src/hub.js";
 import { createLogger } from "../../src/log/logger.js";
 import { createIntegration } from "../../src/integrations/integration.service.js";
+import { createEndpoint } from "../../src/opcua/opcua-endpoint.service.js";
 import { createSecretBox } from "../../src/secrets/secret-box.js";
 import { createHubPubSub, type PubSubHandle } from "../../src/pubsub/pubsub.js";
 import { saveAutomation } from "../../src/automations/automation.service.js";
@@ -84,6 +85,8 @@ describe("authorization matrix: every operation × role × site scope", () => {
   const matrixStateConfig = { idealCycleSeconds: 10, products: { "matrix-part": 10 } };
   const inADay = () => new Date(Date.now() + 86_400_000).toISOString();
   const lastDay = () => ({ from: new Date(Date.now() - 86_400_000).toISOString(), to: new Date().toISOString() });
+  const endpointIds = {} as Record<Target, number>;
+  const dataPointIds = {} as Record<Target, number>;
 
   /** A fresh active alarm on the target machine (its own rule), for the alarm mutations. */
   async function expendableAlarm(target: Target): Promise<string> {
@@ -268,6 +271,63 @@ describe("authorization matrix: every operation × role × site scope", () => {
         return outcome(c, `mutation($id: ID!) { deleteIntegration(id: $id) { deletedId errors { message } } }`, { id: String(row.id) }, (d) =>
           d.deleteIntegration.deletedId !== null);
       },
+    },
+    {
+      field: "Query.opcuaEndpoints",
+      permission: "opcua.read",
+      run: (c, t) => outcome(c, `{ opcuaEndpoints { name secretKeys gaps { startedAt } } }`, {}, (d) => d.opcuaEndpoints.some((e: any) => e.name === `endpoint-of-${t}`)),
+    },
+    {
+      field: "Query.browse",
+      permission: "opcua.manage",
+      // Nothing listens at the endpoint: a visible endpoint answers "cannot connect", an invisible one "no endpoint".
+      run: (c, t) => outcome(c, `query($id: ID!) { browse(endpointId: $id) { nodes { nodeId } errors { message } } }`, { id: String(endpointIds[t]) }, (d) =>
+        d.browse.errors.every((e: any) => e.message !== "no OPC UA endpoint has this id")),
+    },
+    {
+      field: "Mutation.createOpcuaEndpoint",
+      permission: "opcua.manage",
+      run: (c, t) => outcome(
+        c,
+        `mutation($input: CreateOpcuaEndpointInput!) { createOpcuaEndpoint(input: $input) { endpoint { id } errors { message } } }`,
+        { input: { name: `made-in-matrix-${randomBytes(3).toString("hex")}`, site: sitePath(t), url: "opc.tcp://127.0.0.1:1", securityMode: "NONE" } },
+        (d) => d.createOpcuaEndpoint.endpoint !== null,
+      ),
+    },
+    {
+      field: "Mutation.updateOpcuaEndpoint",
+      permission: "opcua.manage",
+      run: (c, t) => outcome(
+        c,
+        `mutation($input: UpdateOpcuaEndpointInput!) { updateOpcuaEndpoint(input: $input) { endpoint { id } errors { message } } }`,
+        { input: { id: String(endpointIds[t]), publishingIntervalMs: 500 + Math.floor(Math.random() * 500) } },
+        (d) => d.updateOpcuaEndpoint.endpoint !== null,
+      ),
+    },
+    {
+      field: "Mutation.deleteOpcuaEndpoint",
+      permission: "opcua.manage",
+      run: async (c, t) => {
+        const row = await createEndpoint(testDb.database.db, secretBox, { name: `expendable-${randomBytes(3).toString("hex")}`, site: sitePath(t), url: "opc.tcp://127.0.0.1:1", securityMode: "None" }, {}, { actor: "test" });
+        return outcome(c, `mutation($id: ID!) { deleteOpcuaEndpoint(id: $id) { deletedId errors { message } } }`, { id: String(row.id) }, (d) =>
+          d.deleteOpcuaEndpoint.deletedId !== null);
+      },
+    },
+    {
+      field: "Mutation.setOpcuaBinding",
+      permission: "asset.manage",
+      run: (c, t) => outcome(
+        c,
+        `mutation($input: SetOpcuaBindingInput!) { setOpcuaBinding(input: $input) { dataPoint { opcua { nodeId } } errors { message } } }`,
+        { input: { dataPointId: globalId("DataPoint", dataPointIds[t]), endpointId: String(endpointIds[t]), nodeId: `ns=2;s=${randomBytes(3).toString("hex")}` } },
+        (d) => d.setOpcuaBinding.dataPoint !== null,
+      ),
+    },
+    {
+      field: "Mutation.removeOpcuaBinding",
+      permission: "asset.manage",
+      run: (c, t) => outcome(c, `mutation($id: ID!) { removeOpcuaBinding(dataPointId: $id) { dataPoint { id } errors { message } } }`, { id: globalId("DataPoint", dataPointIds[t]) }, (d) =>
+        d.removeOpcuaBinding.dataPoint !== null),
     },
     {
       field: "Subscription.readingAdded",
@@ -675,6 +735,9 @@ describe("authorization matrix: every operation × role × site scope", () => {
       await testDb.database.query(`insert into shift_calendar (site_id, spec) values ($1, $2)`, [siteIds[target], JSON.stringify(matrixCalendar)]);
       await testDb.database.query(`insert into machine_state_config (machine_id, config) values ($1, $2)`, [machineId, JSON.stringify(matrixStateConfig)]);
       await testDb.database.query(`insert into production_order (number, product, quantity, due_at, machine_id) values ($1, 'matrix-part', 10, now() + interval '1 day', $2)`, [`order-of-${target}-${enterprise}`, machineId]);
+      const opcua = { name: `endpoint-of-${target}`, site: sitePath(target), url: "opc.tcp://127.0.0.1:1", securityMode: "None" as const };
+      endpointIds[target] = (await createEndpoint(testDb.database.db, secretBox, opcua, {}, { actor: "test" })).id;
+      dataPointIds[target] = (await testDb.database.query<{ id: number }>("select id from data_point where machine_id = $1", [machineIds[target]])).rows[0]!.id;
     }
     await saveAutomation(testDb.database.db, { name: "matrix-automation", trigger: "alarm.raised", actions: [{ type: "create_task", key: "t", integration: "board", title: "x" }] }, "test");
     const config = parseConfig({

@@ -33,6 +33,7 @@ describe("parseConfig defaults", () => {
       oidc: undefined,
       secretsKeys: undefined,
       graphqlLimits: { maxDepth: 12, maxCost: 5_000, maxAliases: 15, maxDirectives: 10, maxTokens: 2_000, ratePerMinute: 1_200 },
+      opcua: { pkiDir: ".pki/opcua" },
       tls: { https: undefined, mqtt: { caFile: undefined, certFile: undefined, keyFile: undefined }, databaseCaFile: undefined },
     });
   });

@@ -79,6 +79,7 @@ const risky: Case[] = [
   { name: "Redis with a password, no TLS", env: { REDIS_URL: "redis://:pw@redis.internal:6379" }, expected: [["medium", "REDIS_URL", /without TLS:/]] },
   { name: "Redis with TLS, no password", env: { REDIS_URL: "rediss://redis.internal:6380" }, expected: [["medium", "REDIS_URL", /without a password/]] },
   { name: "demo key active", facts: { ...safeFacts, demoKeyActive: true }, expected: [["high", "API keys", /"demo-admin" API key is still active/]] },
+  { name: "OPC UA endpoints without security", facts: { ...safeFacts, unsecuredOpcuaEndpoints: ["press-plc"] }, expected: [["medium", "OPC UA endpoints", /security mode None\): press-plc/]] },
   {
     name: "demo key not checkable",
     facts: { fileProblems: [], databaseUnchecked: "the database did not answer (timeout)" },

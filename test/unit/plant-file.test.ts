@@ -102,10 +102,11 @@ describe("parsePlantFile: valid files", () => {
       ],
       integrations: [],
       automations: [],
+      opcuaEndpoints: [],
     } satisfies PlantSpec);
   });
 
-  const empty = { enterprise: "acme", sites: [], integrations: [], automations: [] };
+  const empty = { enterprise: "acme", sites: [], integrations: [], automations: [], opcuaEndpoints: [] };
   it.each([
     ["sites omitted", doc("enterprise: acme"), empty],
     ["sites empty", doc("enterprise: acme", "sites: []"), empty],
@@ -611,6 +612,51 @@ describe("parsePlantFile: integrations", () => {
     ],
   ])("%s", (_title, after, error) => {
     expect(errorsOf(machineWithRules([], after))).toEqual([expect.objectContaining(error)]);
+  });
+});
+
+describe("parsePlantFile: OPC UA", () => {
+  const point = (binding: string) => machineWith("                  - name: temperature", `                    opcua: ${binding}`); // line 12
+  const point0 = "sites[0].areas[0].lines[0].machines[0].dataPoints[0]";
+
+  it("reads endpoints with the secure defaults and bindings with theirs", () => {
+    const plant = plantOf(
+      machineWithRules([], [
+        "opcuaEndpoints:",
+        "  - { name: press-plc, url: opc.tcp://10.0.0.5:4840, identity: username, username: hub }",
+        "  - { name: open-plc, url: opc.tcp://10.0.0.6:4840, securityMode: None }",
+      ]),
+    );
+    expect(plant.opcuaEndpoints).toStrictEqual([
+      { name: "press-plc", site: null, url: "opc.tcp://10.0.0.5:4840", securityMode: "SignAndEncrypt", securityPolicy: "Basic256Sha256", identity: "username", username: "hub", publishingIntervalMs: 1000, maxItemsPerSubscription: 1000, enabled: true },
+      { name: "open-plc", site: null, url: "opc.tcp://10.0.0.6:4840", securityMode: "None", securityPolicy: "None", identity: "anonymous", username: null, publishingIntervalMs: 1000, maxItemsPerSubscription: 1000, enabled: true },
+    ]);
+    const bound = plantOf(point('{ endpoint: press-plc, nodeId: "nsu=urn:acme;s=Press.Temp", queueSize: 5, deadband: { type: percent, value: 2 } }'));
+    expect(bound.sites[0]!.areas[0]!.lines[0]!.machines[0]!.dataPoints[0]!.opcua).toStrictEqual({
+      endpoint: "press-plc",
+      nodeId: "nsu=urn:acme;s=Press.Temp",
+      samplingIntervalMs: 1000,
+      queueSize: 5,
+      deadband: { type: "percent", value: 2 },
+    });
+  });
+
+  it.each([
+    ["a binding with neither nodeId nor browsePath", "{ endpoint: plc }", `${point0}.opcua.nodeId`, "expected either nodeId or browsePath"],
+    ["a malformed NodeId", '{ endpoint: plc, nodeId: "Press.Temp" }', `${point0}.opcua.nodeId`, expect.stringMatching(/^expected a NodeId/)],
+    ["a percent deadband above 100", "{ endpoint: plc, nodeId: i=2258, deadband: { type: percent, value: 150 } }", `${point0}.opcua.deadband.value`, expect.stringMatching(/between 0 and 100/)],
+  ])("refuses %s", (_title, binding, path, message) => {
+    expect(errorsOf(point(binding))).toEqual([expect.objectContaining({ line: 12, path, message })]);
+  });
+
+  it.each([
+    ["secrets, pointing to GraphQL", "  - { name: plc, url: opc.tcp://plc:4840, secrets: { password: x } }", "opcuaEndpoints[0].secrets", expect.stringMatching(/^secrets never go in a plant file: .*updateOpcuaEndpoint/)],
+    ["a URL that is not opc.tcp", "  - { name: plc, url: http://plc:4840 }", "opcuaEndpoints[0].url", expect.stringMatching(/^expected an OPC UA URL/)],
+    ["a mode and policy that contradict", "  - { name: plc, url: opc.tcp://plc:4840, securityMode: None, securityPolicy: Basic256Sha256 }", "opcuaEndpoints[0].securityPolicy", expect.stringMatching(/mode None goes with policy None/)],
+    ["a deprecated policy", "  - { name: plc, url: opc.tcp://plc:4840, securityPolicy: Basic128Rsa15 }", "opcuaEndpoints[0].securityPolicy", expect.any(String)],
+    ["a username identity without a user name", "  - { name: plc, url: opc.tcp://plc:4840, identity: username }", "opcuaEndpoints[0].username", expect.stringMatching(/user name/)],
+  ])("refuses an endpoint with %s", (_title, line, path, message) => {
+    expect(errorsOf(machineWithRules([], ["opcuaEndpoints:", line]))).toEqual([expect.objectContaining({ line: 15, path, message })]);
   });
 });
 

@@ -10,7 +10,9 @@ import {
   type MachineProfile,
   type MachineState,
 } from "../../src/demo/simulator.js";
+import { isDemoOpcuaMachine } from "../../src/demo/opcua-demo.js";
 import { demoSparkplugMachine } from "../../src/demo/sparkplug-demo.js";
+import { simulatorNodeId, type SimulatorVariable } from "../../src/demo/opcua-simulator.js";
 
 /** mulberry32: a tiny seeded PRNG so runs are reproducible. */
 function seededRandom(seed: number): () => number {
@@ -131,7 +133,7 @@ describe("demo plant", () => {
         name: string;
         lines: {
           name: string;
-          machines: { name: string; dataPoints: { name: string; unit: string; dataType: string; mqtt: { topic: string; field: string } }[] }[];
+          machines: { name: string; dataPoints: { name: string; unit: string; dataType: string; mqtt?: { topic: string; field: string }; opcua?: { endpoint: string; nodeId: string } }[] }[];
         }[];
       }[];
     }[];
@@ -152,10 +154,24 @@ describe("demo plant", () => {
     expect(machines.map((m) => m.path).sort()).toEqual([...demoSimulatedMachines().map((m) => m.path), demoSparkplugMachine.path].sort());
   });
 
-  it("binds every simulated metric of every JSON machine to its telemetry topic with a matching unit and type", () => {
-    for (const machine of machines.filter((m) => m.path !== demoSparkplugMachine.path)) {
+  const mqttMachines = machines.filter((m) => !isDemoOpcuaMachine(m) && m.path !== demoSparkplugMachine.path);
+  const opcuaMachines = machines.filter((m) => isDemoOpcuaMachine(m));
+
+  it("binds every simulated metric of the MQTT machines to its telemetry topic with a matching unit and type", () => {
+    expect(mqttMachines.length).toBeGreaterThan(0);
+    for (const machine of mqttMachines) {
       const declared = machine.dataPoints.map((p) => ({ name: p.name, unit: p.unit, dataType: p.dataType, ...p.mqtt }));
       const expected = simulatedMetrics.map((m) => ({ ...m, topic: `${machine.path}/telemetry`, field: m.name }));
+      expect(declared).toEqual(expected);
+    }
+  });
+
+  it("binds every simulated metric of the OPC UA machines to its simulator node", () => {
+    const variable: Record<string, SimulatorVariable> = { temperature: "Temperature", vibration: "Vibration", speed: "Speed", parts: "PartCounter" };
+    expect(opcuaMachines.length).toBeGreaterThan(0);
+    for (const machine of opcuaMachines) {
+      const declared = machine.dataPoints.map((p) => ({ name: p.name, unit: p.unit, dataType: p.dataType, ...p.opcua }));
+      const expected = simulatedMetrics.map((m) => ({ ...m, endpoint: "demo-presses", nodeId: simulatorNodeId(machine.path, variable[m.name]!) }));
       expect(declared).toEqual(expected);
     }
   });
