@@ -1,0 +1,66 @@
+import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify, type KeyObject } from "node:crypto";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import path from "node:path";
+
+/**
+ * The hub's Ed25519 signing key: it signs audit checkpoints, export manifests and electronic
+ * signatures. Made once, on first use, as a PKCS#8 PEM file readable by the hub's user only; its
+ * public key travels with everything it signs, so verification needs no database.
+ */
+export interface HubKey {
+  /** SHA-256 (hex) of the public key's DER: names the key in what it signed. */
+  readonly keyId: string;
+  readonly publicKeyPem: string;
+  /** Base64 Ed25519 signature over the UTF-8 text. */
+  sign(text: string): string;
+}
+
+export async function loadOrCreateHubKey(file: string): Promise<HubKey> {
+  const pem = await readOrCreate(file);
+  let privateKey: KeyObject;
+  try {
+    privateKey = createPrivateKey(pem);
+  } catch {
+    throw new Error(`${file} is not a PEM private key; move it away to let the hub make a new one`);
+  }
+  if (privateKey.asymmetricKeyType !== "ed25519") throw new Error(`${file} holds a ${privateKey.asymmetricKeyType} key; expected Ed25519`);
+  const publicKeyPem = createPublicKey(privateKey).export({ type: "spki", format: "pem" }).toString();
+  return {
+    keyId: keyIdOf(publicKeyPem),
+    publicKeyPem,
+    sign: (text) => sign(null, Buffer.from(text, "utf8"), privateKey).toString("base64"),
+  };
+}
+
+/** Two processes starting at once: the exclusive create lets one win, the other reads its key. */
+async function readOrCreate(file: string): Promise<string> {
+  try {
+    return await readFile(file, "utf8");
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+  }
+  await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
+  const { privateKey } = generateKeyPairSync("ed25519");
+  const pem = privateKey.export({ type: "pkcs8", format: "pem" }).toString();
+  try {
+    await writeFile(file, pem, { mode: 0o600, flag: "wx" });
+    return pem;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+    return readFile(file, "utf8");
+  }
+}
+
+export function keyIdOf(publicKeyPem: string): string {
+  const der = createPublicKey(publicKeyPem).export({ type: "spki", format: "der" });
+  return createHash("sha256").update(der).digest("hex");
+}
+
+/** False for a wrong signature, a malformed one, or a key that is not a public key. */
+export function signatureValid(publicKeyPem: string, text: string, signature: string): boolean {
+  try {
+    return verify(null, Buffer.from(text, "utf8"), createPublicKey(publicKeyPem), Buffer.from(signature, "base64"));
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,31 @@
+import type { RawQuery } from "../db/database.js";
+import { chainHead, countUnchained, readChain } from "./audit.queries.js";
+import { readCheckpoints } from "./checkpoint.js";
+import { verifyChain, type ChainReport } from "./chain.verifier.js";
+
+export interface TrailReport extends ChainReport {
+  /** Entries the head says there are: the total the progress counts towards. */
+  expected: number;
+  /** Entries without a place in the chain (written before it existed). */
+  unchained: number;
+  /** Checkpoint files whose signature the hub's key does not verify. */
+  checkpointsRejected: string[];
+}
+
+export interface TrailVerifyOptions {
+  /** The hub's public key and the directory its checkpoints were exported to. */
+  checkpoints?: { dir: string; publicKeyPem: string };
+  onProgress?: (records: number, expected: number) => void;
+}
+
+/** Recomputes the whole chain stored in the database against its head and the signed checkpoints. */
+export async function verifyStoredTrail(query: RawQuery, options: TrailVerifyOptions = {}): Promise<TrailReport> {
+  const head = await chainHead(query);
+  const { trusted, rejected } = options.checkpoints ? await readCheckpoints(options.checkpoints.dir, options.checkpoints.publicKeyPem) : { trusted: [], rejected: [] };
+  const report = await verifyChain(readChain(query), {
+    checkpoints: trusted,
+    expectedHead: head,
+    onProgress: (records) => options.onProgress?.(records, head.seq),
+  });
+  return { ...report, expected: head.seq, unchained: await countUnchained(query), checkpointsRejected: rejected };
+}
