@@ -12,7 +12,8 @@ import {
   upsertParents,
   type Upserted,
 } from "./asset.service.js";
-import { applyAutomations, applyIntegrations, applyRules, deleteRulesOfMachines, PlantReferenceError } from "./plant-apply.workflows.js";
+import { recordAudit } from "../audit/audit.js";
+import { applyAutomations, applyIntegrations, applyRules, deleteRulesOfMachines, PLANT_FILE_ACTOR, PlantReferenceError } from "./plant-apply.workflows.js";
 import { formatPlantFileError, parsePlantFile, type PlantFileError, type PlantSpec } from "./plant-file.js";
 
 /**
@@ -119,6 +120,9 @@ export async function applyPlant(database: Database, plant: PlantSpec, options: 
 
     await applyIntegrations(tx, integrationSpecs, count);
     summary.deleted += await applyAutomations(tx, automationSpecs, options.prune === true, count);
+    if (summary.created + summary.updated + summary.deleted > 0) {
+      await recordAudit(tx, { actor: PLANT_FILE_ACTOR, action: "plant.applied", entityType: "enterprise", entityId: enterprise, newValue: { ...summary, prune: options.prune === true } });
+    }
     return summary;
   });
 }
