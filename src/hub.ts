@@ -22,6 +22,8 @@ import { TransitionRecorder } from "./events/transition.recorder.js";
 import { JobQueues } from "./jobs/queues.js";
 import { startWorkers, type RunningWorkers } from "./jobs/workers.js";
 import { RuleRunner } from "./rules/rule.runner.js";
+import { checkpointSinks, startCheckpointer, type Checkpointer } from "./audit/checkpointer.js";
+import { hubKeyFor } from "./audit/hub-key.js";
 
 export interface Hub {
   /** The GraphQL endpoint (HTTP and WebSocket), when this process serves the api role. */
@@ -128,6 +130,13 @@ export async function startHub({ config, roles, log }: StartHubOptions): Promise
         log,
       });
       log.info({ url: parts.http.url }, `GraphQL ready at ${parts.http.url}`);
+      parts.checkpointer = startCheckpointer({
+        query: database.query,
+        key: await hubKeyFor(config),
+        sinks: checkpointSinks(config),
+        everyMs: config.audit.checkpointEverySeconds * 1000,
+        log,
+      });
     }
 
     return {
@@ -158,6 +167,7 @@ interface Parts {
   redis?: ResolvedRedis;
   queues?: JobQueues;
   workers?: RunningWorkers;
+  checkpointer?: Checkpointer;
 }
 
 /** PLANT_FILE when set; the demo plant when the demo runs on its own embedded database. */
@@ -231,6 +241,8 @@ function stopOnce(parts: Parts, log: Logger): () => Promise<void> {
       await step("rule engine", () => parts.rules?.stop());
       await step("workers", () => parts.workers?.close());
       await step("http", () => parts.http?.close());
+      // A last checkpoint, so the trail's head at shutdown is signed outside the database.
+      await step("audit checkpoint", () => parts.checkpointer?.checkpointNow().finally(() => parts.checkpointer?.stop()));
       await step("job queues", () => parts.queues?.close());
       await step("pubsub", () => parts.pubsub?.close());
       await step("embedded redis", () => parts.redis?.stop());

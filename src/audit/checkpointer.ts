@@ -1,7 +1,8 @@
+import type { Config } from "../config.js";
 import type { RawQuery } from "../db/database.js";
 import type { Logger } from "../log/logger.js";
 import { chainHead } from "./audit.queries.js";
-import { signCheckpoint, type Checkpoint, type CheckpointSink } from "./checkpoint.js";
+import { directorySink, httpSink, signCheckpoint, type Checkpoint, type CheckpointSink } from "./checkpoint.js";
 import type { HubKey } from "./hub-key.js";
 
 export interface Checkpointer {
@@ -48,4 +49,9 @@ export function startCheckpointer(options: { query: RawQuery; key: HubKey; sinks
       await running.catch(() => undefined);
     },
   };
+}
+
+/** The configured sinks: always the directory, and the HTTP endpoint when one is set. */
+export function checkpointSinks(config: Config): CheckpointSink[] {
+  return [directorySink(config.audit.checkpointDir), ...(config.audit.checkpointUrl ? [httpSink(config.audit.checkpointUrl)] : [])];
 }

@@ -1,5 +1,5 @@
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify, type KeyObject } from "node:crypto";
-import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { access, mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 
 /**
@@ -13,6 +13,31 @@ export interface HubKey {
   readonly publicKeyPem: string;
   /** Base64 Ed25519 signature over the UTF-8 text. */
   sign(text: string): string;
+}
+
+const keys = new Map<string, Promise<HubKey>>();
+
+/** The key of AUDIT_KEY_FILE, read (or made) once per process. */
+export function hubKeyFor(config: { audit: { keyFile: string } }): Promise<HubKey> {
+  const file = path.resolve(config.audit.keyFile);
+  let key = keys.get(file);
+  if (!key) {
+    key = loadOrCreateHubKey(file);
+    // A failure is not cached: the next caller tries again (and sees the error itself).
+    key.catch(() => keys.delete(file));
+    keys.set(file, key);
+  }
+  return key;
+}
+
+/** The public key of an existing key file; undefined when there is none (never makes one). */
+export async function existingPublicKey(file: string): Promise<string | undefined> {
+  try {
+    await access(file);
+  } catch {
+    return undefined;
+  }
+  return (await loadOrCreateHubKey(file)).publicKeyPem;
 }
 
 export async function loadOrCreateHubKey(file: string): Promise<HubKey> {

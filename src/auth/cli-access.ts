@@ -15,6 +15,9 @@ export const cliCommandPermissions = {
   "keys list": "apikey.manage",
   "keys revoke": "apikey.manage",
   "secrets rotate": "integration.manage",
+  "audit verify": "audit.read",
+  "audit export": "audit.export",
+  "audit checkpoint": "audit.export",
 } as const satisfies Record<string, Permission>;
 export type CliCommand = keyof typeof cliCommandPermissions;
 

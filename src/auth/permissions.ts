@@ -38,6 +38,12 @@ export const permissionMatrix = {
   "task.read": everyone,
   /** Change the status of tasks on the built-in board. */
   "task.update": ["operator", "technician", "engineer", "admin"],
+  /** Read the audit trail, follow it live, verify its chain and see electronic signatures. */
+  "audit.read": ["auditor", "admin"],
+  /** Export the audit trail of a period as a signed bundle; sign checkpoints on demand. */
+  "audit.export": ["auditor", "admin"],
+  /** Sign a record electronically (reviewed, approved, released), re-authenticating to do so. */
+  "record.sign": ["technician", "planner", "engineer", "admin"],
 } as const satisfies Record<string, readonly AccessRole[]>;
 
 export type Permission = keyof typeof permissionMatrix;
