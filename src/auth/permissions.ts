@@ -42,6 +42,8 @@ export const permissionMatrix = {
   "audit.read": ["auditor", "admin"],
   /** Export the audit trail of a period as a signed bundle; sign checkpoints on demand. */
   "audit.export": ["auditor", "admin"],
+  /** See the electronic signatures of records, each checked against the record as it is now. */
+  "signature.read": ["technician", "planner", "engineer", "auditor", "admin"],
   /** Sign a record electronically (reviewed, approved, released), re-authenticating to do so. */
   "record.sign": ["technician", "planner", "engineer", "admin"],
 } as const satisfies Record<string, readonly AccessRole[]>;

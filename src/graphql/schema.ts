@@ -17,6 +17,8 @@ import { AutomationResolver } from "./automation/automation.resolver.js";
 import { TaskResolver } from "./task/task.resolver.js";
 import { MachineTaskResolver } from "./task/machine-task.resolver.js";
 import { EventActionResolver } from "./event-action/event-action.resolver.js";
+import { AuditResolver } from "./audit/audit.resolver.js";
+import { SignatureResolver } from "./signature/signature.resolver.js";
 
 export const resolvers = [
   NodeResolver,
@@ -38,6 +40,8 @@ export const resolvers = [
   TaskResolver,
   MachineTaskResolver,
   EventActionResolver,
+  AuditResolver,
+  SignatureResolver,
 ] as const;
 
 /**

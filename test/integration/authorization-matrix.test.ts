@@ -1,4 +1,7 @@
 import { randomBytes } from "node:crypto";
+import { rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { getNamedType, isObjectType, type GraphQLSchema } from "graphql";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { applyPlantText } from "../../src/assets/plant-apply.js";
@@ -16,6 +19,9 @@ import { createIntegration } from "../../src/integrations/integration.service.js
 import { createSecretBox } from "../../src/secrets/secret-box.js";
 import { createHubPubSub, type PubSubHandle } from "../../src/pubsub/pubsub.js";
 import { saveAutomation } from "../../src/automations/automation.service.js";
+import { recordAudit } from "../../src/audit/audit.js";
+import { hubKeyFor } from "../../src/audit/hub-key.js";
+import { signRecord } from "../../src/signatures/signature.service.js";
 import { raiseTestAlarm, seedDeadAction, seedRule, seedTask } from "../support/alarms.js";
 import { createTestDatabase, type TestDatabase } from "../support/database.js";
 import { post, wsClient } from "../support/graphql.js";
@@ -66,6 +72,7 @@ describe("authorization matrix: every operation × role × site scope", () => {
   const boardIds = {} as Record<Target, number>;
   const alarmIds = {} as Record<Target, number>;
   const taskIds = {} as Record<Target, number>;
+  const dataDir = path.join(tmpdir(), `plantgraph-matrix-${randomBytes(4).toString("hex")}`);
 
   /** A fresh active alarm on the target machine (its own rule), for the alarm mutations. */
   async function expendableAlarm(target: Target): Promise<string> {
@@ -375,6 +382,54 @@ describe("authorization matrix: every operation × role × site scope", () => {
           d.replayAction.action?.status === "PENDING");
       },
     },
+    {
+      field: "Query.auditEntries",
+      permission: "audit.read",
+      unscoped: true,
+      run: (c) => outcome(c, `{ auditEntries(first: 1) { totalCount edges { node { hash } } } }`, {}, (d) => d.auditEntries.totalCount > 0),
+    },
+    {
+      field: "Query.verifyAuditTrail",
+      permission: "audit.read",
+      unscoped: true,
+      run: (c) => outcome(c, `{ verifyAuditTrail { ok records } }`, {}, (d) => d.verifyAuditTrail.ok === true && d.verifyAuditTrail.records > 0),
+    },
+    {
+      field: "Mutation.exportAuditTrail",
+      permission: "audit.export",
+      unscoped: true,
+      run: (c) => outcome(
+        c,
+        `mutation($from: DateTime!, $to: DateTime!) { exportAuditTrail(from: $from, to: $to) { export { records verified } errors { message } } }`,
+        { from: new Date(Date.now() - 3_600_000).toISOString(), to: new Date(Date.now() + 3_600_000).toISOString() },
+        (d) => d.exportAuditTrail.export?.verified === true,
+      ),
+    },
+    {
+      field: "Subscription.auditAppended",
+      permission: "audit.read",
+      unscoped: true,
+      run: (c) =>
+        subscriptionOutcome(c, `subscription { auditAppended(entityType: "matrix") { action } }`, {}, () => {
+          void recordAudit(testDb.database.db, { actor: "test", action: "rule.updated", entityType: "matrix", entityId: 1 });
+        }),
+    },
+    {
+      field: "Mutation.signRecord",
+      permission: "record.sign",
+      run: (c, t) => outcome(
+        c,
+        `mutation($input: SignRecordInput!) { signRecord(input: $input) { signature { valid meaning } errors { message } } }`,
+        { input: { recordType: "TASK", recordId: String(taskIds[t]), meaning: "REVIEWED", credential: c.key } },
+        (d) => d.signRecord.signature?.valid === true,
+      ),
+    },
+    {
+      field: "Query.signatures",
+      permission: "signature.read",
+      run: (c, t) => outcome(c, `query($id: ID!) { signatures(recordType: ALARM, recordId: $id) { valid signerName } }`, { id: String(alarmIds[t]) }, (d) =>
+        d.signatures.length > 0 && d.signatures[0].valid === true),
+    },
   ];
 
   /** Over graphql-ws: what `publish` announces for the target arrives, or the subscription is refused. */
@@ -444,6 +499,12 @@ describe("authorization matrix: every operation × role × site scope", () => {
       alarmIds[target] = (await raiseTestAlarm(testDb.database.db, rule)).alarm.id;
       taskIds[target] = (await seedTask(testDb.database.db, { integrationId: board.id, machineId: machineIds[target], alarmId: alarmIds[target] })).id;
       await seedDeadAction(testDb.database.db, board.id, machineIds[target]);
+      await signRecord(testDb.database.db, await hubKeyFor({ audit: { keyFile: path.join(dataDir, "keys", "audit-ed25519.pem") } }), {
+        recordType: "alarm",
+        recordId: alarmIds[target],
+        meaning: "approved",
+        signer: { id: "user:qa", name: "Quality Assurance" },
+      });
     }
     await saveAutomation(testDb.database.db, { name: "matrix-automation", trigger: "alarm.raised", actions: [{ type: "create_task", key: "t", integration: "board", title: "x" }] }, "test");
     const config = parseConfig({
@@ -455,6 +516,7 @@ describe("authorization matrix: every operation × role × site scope", () => {
       SIMULATOR: "false",
       LOG_LEVEL: "silent",
       RATE_LIMIT_PER_MINUTE: "100000",
+      DATA_DIR: dataDir,
       JOBS_PREFIX: `matrix${randomBytes(3).toString("hex")}`,
     });
     hub = await startHub({ config, roles: ["api"], log });
@@ -466,6 +528,7 @@ describe("authorization matrix: every operation × role × site scope", () => {
     await pubsub?.close();
     await hub?.stop();
     await testDb?.drop();
+    await rm(dataDir, { recursive: true, force: true });
   });
 
   it("covers every root field of the schema, each with a permission from the matrix", async () => {

@@ -1,0 +1,54 @@
+import type { DbOrTx, RawQuery } from "../db/database.js";
+import { chainHead } from "./audit.queries.js";
+import { entriesAfter, type AuditEntryRow } from "./audit-entry.queries.js";
+
+const PAGE = 200;
+
+/**
+ * Follows the chain from its current head: every entry committed from now on, in commit order.
+ * Audit rows are written inside every service's transactions in every process, so instead of a
+ * publish at each of those sites this polls by seq: seq is assigned under the head's lock, so the
+ * committed entries are always a gap-free prefix and a follower can neither miss one nor see one
+ * before its commit. `return()` (the subscriber leaving) ends the wait at once.
+ */
+export async function tailAuditEntries(
+  database: { db: DbOrTx; query: RawQuery },
+  intervalMs: number,
+  wanted: (row: AuditEntryRow) => boolean = () => true,
+): Promise<AsyncIterableIterator<AuditEntryRow>> {
+  let last = (await chainHead(database.query)).seq;
+  let buffer: AuditEntryRow[] = [];
+  let stopped = false;
+  let wake: (() => void) | undefined;
+  const done = { value: undefined, done: true } as const;
+
+  const iterator: AsyncIterableIterator<AuditEntryRow> = {
+    async next() {
+      while (!stopped) {
+        const entry = buffer.shift();
+        if (entry) return { value: entry, done: false };
+        const page = await entriesAfter(database.db, last, PAGE);
+        if (page.length > 0) {
+          last = page.at(-1)!.seq!;
+          buffer = page.filter(wanted);
+        } else await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, intervalMs);
+          wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+      }
+      return done;
+    },
+    async return() {
+      stopped = true;
+      wake?.();
+      return done;
+    },
+    [Symbol.asyncIterator]() {
+      return iterator;
+    },
+  };
+  return iterator;
+}
