@@ -5,6 +5,7 @@ const benches: Record<string, () => Promise<unknown>> = {
   ingest: () => import("./ingest.bench.js"),
   graphql: () => import("./graphql.bench.js"),
   events: () => import("./events.bench.js"),
+  audit: () => import("./audit.bench.js"),
 };
 
 const name = process.argv[2] ?? "ingest";

@@ -28,37 +28,45 @@ CREATE INDEX "electronic_signature_record" ON "electronic_signature" USING btree
 CREATE UNIQUE INDEX "audit_entry_seq" ON "audit_entry" USING btree ("seq");--> statement-breakpoint
 -- hand-written
 INSERT INTO "audit_chain_head" ("id", "seq", "hash") VALUES (1, 0, repeat('0', 64)) ON CONFLICT DO NOTHING;--> statement-breakpoint
--- Links each new audit entry to the chain. The head row's lock is held until the transaction
--- ends, so chain order is commit order and seq has no gaps; one round trip per append.
-CREATE OR REPLACE FUNCTION "audit_entry_chain"() RETURNS trigger LANGUAGE plpgsql AS $$
-DECLARE
-  head_seq bigint;
-  head_hash text;
+-- New entries carry their content hash; their place in the chain is left to the chainer.
+CREATE OR REPLACE FUNCTION "audit_entry_check_new"() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   IF NEW.content_hash IS NULL OR NEW.content_hash !~ '^[0-9a-f]{64}$' THEN
     RAISE EXCEPTION 'audit_entry.content_hash must be the hex SHA-256 of the entry''s canonical content';
   END IF;
-  SELECT "seq", "hash" INTO head_seq, head_hash FROM "audit_chain_head" WHERE "id" = 1 FOR UPDATE;
-  NEW.seq := head_seq + 1;
-  NEW.prev_hash := head_hash;
-  NEW.hash := encode(sha256(decode(head_hash, 'hex') || decode(NEW.content_hash, 'hex')), 'hex');
-  UPDATE "audit_chain_head" SET "seq" = NEW.seq, "hash" = NEW.hash WHERE "id" = 1;
+  IF NEW.seq IS NOT NULL OR NEW.prev_hash IS NOT NULL OR NEW.hash IS NOT NULL THEN
+    RAISE EXCEPTION 'audit_entry: seq, prev_hash and hash are set by the chainer, not by the writer';
+  END IF;
   RETURN NEW;
 END $$;--> statement-breakpoint
-CREATE TRIGGER "audit_entry_chain" BEFORE INSERT ON "audit_entry" FOR EACH ROW EXECUTE FUNCTION "audit_entry_chain"();--> statement-breakpoint
+CREATE TRIGGER "audit_entry_check_new" BEFORE INSERT ON "audit_entry" FOR EACH ROW EXECUTE FUNCTION "audit_entry_check_new"();--> statement-breakpoint
+-- The one change an entry may see: the chainer linking it, once, content untouched.
+CREATE OR REPLACE FUNCTION "audit_entry_append_only"() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF TG_OP = 'UPDATE' AND OLD.seq IS NULL AND OLD.content_hash IS NOT NULL
+     AND NEW.seq IS NOT NULL AND NEW.prev_hash IS NOT NULL AND NEW.hash IS NOT NULL
+     AND (NEW.id, NEW.at, NEW.actor, NEW.action, NEW.entity_type, NEW.entity_id, NEW.old_value, NEW.new_value, NEW.reason, NEW.request_id, NEW.content_hash)
+         IS NOT DISTINCT FROM
+         (OLD.id, OLD.at, OLD.actor, OLD.action, OLD.entity_type, OLD.entity_id, OLD.old_value, OLD.new_value, OLD.reason, OLD.request_id, OLD.content_hash) THEN
+    RETURN NEW;
+  END IF;
+  RAISE EXCEPTION 'audit_entry is append-only: % refused', TG_OP USING ERRCODE = 'insufficient_privilege';
+END $$;--> statement-breakpoint
+CREATE TRIGGER "audit_entry_append_only" BEFORE UPDATE OR DELETE ON "audit_entry" FOR EACH ROW EXECUTE FUNCTION "audit_entry_append_only"();--> statement-breakpoint
 CREATE OR REPLACE FUNCTION "refuse_change_of_append_only"() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   RAISE EXCEPTION '% is append-only: % refused', TG_TABLE_NAME, TG_OP USING ERRCODE = 'insufficient_privilege';
 END $$;--> statement-breakpoint
-CREATE TRIGGER "audit_entry_append_only" BEFORE UPDATE OR DELETE ON "audit_entry" FOR EACH ROW EXECUTE FUNCTION "refuse_change_of_append_only"();--> statement-breakpoint
 CREATE TRIGGER "audit_entry_no_truncate" BEFORE TRUNCATE ON "audit_entry" FOR EACH STATEMENT EXECUTE FUNCTION "refuse_change_of_append_only"();--> statement-breakpoint
 CREATE TRIGGER "electronic_signature_append_only" BEFORE UPDATE OR DELETE ON "electronic_signature" FOR EACH ROW EXECUTE FUNCTION "refuse_change_of_append_only"();--> statement-breakpoint
 CREATE TRIGGER "electronic_signature_no_truncate" BEFORE TRUNCATE ON "electronic_signature" FOR EACH STATEMENT EXECUTE FUNCTION "refuse_change_of_append_only"();--> statement-breakpoint
--- The owner (the hub's own role) loses UPDATE, DELETE and TRUNCATE too. A superuser ignores
--- privileges (the triggers still refuse); where REVOKE is not possible the triggers stand alone.
+-- The owner (the hub's own role) loses UPDATE, DELETE and TRUNCATE too, keeping UPDATE of the
+-- chain columns only. A superuser ignores privileges (the triggers still refuse); where REVOKE is
+-- not possible the triggers stand alone.
 DO $$
 BEGIN
   EXECUTE format('REVOKE UPDATE, DELETE, TRUNCATE ON "audit_entry", "electronic_signature" FROM PUBLIC, %I', current_user);
+  EXECUTE format('GRANT UPDATE ("seq", "prev_hash", "hash") ON "audit_entry" TO %I', current_user);
 EXCEPTION WHEN others THEN
   RAISE NOTICE 'audit tables keep their privileges: %', SQLERRM;
 END $$;

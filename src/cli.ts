@@ -157,6 +157,8 @@ audit
     const { hubKeyFor } = await import("./audit/hub-key.js");
     await withAccess(config, log, "audit export", async () => null, async (database, identity) => {
       try {
+        const { linkAllPending } = await import("./audit/chainer.js");
+        await linkAllPending(database.db);
         const result = await exportAuditBundle({
           query: database.query,
           key: await hubKeyFor(config),
@@ -308,6 +310,9 @@ async function withDatabase(config: Config, log: Logger, work: (database: Databa
     database = await openDatabase({ url: config.database.url, dataDir: config.database.dataDir, ssl: await readDatabaseSsl(config) });
     await database.migrate();
     await work(database);
+    // Audit entries the command wrote are linked now rather than by the next hub that runs.
+    const { linkAllPending } = await import("./audit/chainer.js");
+    await linkAllPending(database.db);
   } catch (error) {
     log.fatal({ err: error }, "command failed");
     process.exitCode = EXIT_FAILURE;

@@ -24,6 +24,7 @@ import { startWorkers, type RunningWorkers } from "./jobs/workers.js";
 import { RuleRunner } from "./rules/rule.runner.js";
 import { checkpointSinks, startCheckpointer, type Checkpointer } from "./audit/checkpointer.js";
 import { hubKeyFor } from "./audit/hub-key.js";
+import { startChainer, type Chainer } from "./audit/chainer.js";
 
 export interface Hub {
   /** The GraphQL endpoint (HTTP and WebSocket), when this process serves the api role. */
@@ -44,6 +45,8 @@ export interface StartHubOptions {
 
 const DEMO_PLANT_FILE = "src/demo/demo-plant.yaml";
 const DATABASE_PING_TIMEOUT_MS = 2_000;
+/** How soon an audit entry is linked into the hash chain (and reaches auditAppended). */
+const AUDIT_LINK_EVERY_MS = 250;
 
 /** Starts the roles this process runs. If a step fails, what was already started is stopped again. */
 export async function startHub({ config, roles, log }: StartHubOptions): Promise<Hub> {
@@ -64,6 +67,7 @@ export async function startHub({ config, roles, log }: StartHubOptions): Promise
     await database.migrate();
     log.info({ kind: database.kind }, "database migrated");
 
+    parts.chainer = startChainer({ db: database.db, everyMs: AUDIT_LINK_EVERY_MS, log });
     // A keyring that cannot work stops the boot here, not at the first integration saved.
     secretBoxFor(config);
     const assetsChanged = await applyStartupPlant(config, database, log);
@@ -168,6 +172,7 @@ interface Parts {
   queues?: JobQueues;
   workers?: RunningWorkers;
   checkpointer?: Checkpointer;
+  chainer?: Chainer;
 }
 
 /** PLANT_FILE when set; the demo plant when the demo runs on its own embedded database. */
@@ -241,12 +246,13 @@ function stopOnce(parts: Parts, log: Logger): () => Promise<void> {
       await step("rule engine", () => parts.rules?.stop());
       await step("workers", () => parts.workers?.close());
       await step("http", () => parts.http?.close());
-      // A last checkpoint, so the trail's head at shutdown is signed outside the database.
-      await step("audit checkpoint", () => parts.checkpointer?.checkpointNow().finally(() => parts.checkpointer?.stop()));
       await step("job queues", () => parts.queues?.close());
       await step("pubsub", () => parts.pubsub?.close());
       await step("embedded redis", () => parts.redis?.stop());
       await step("embedded broker", () => parts.broker?.close());
+      await step("audit chainer", () => parts.chainer?.stop());
+      // A last checkpoint, so the trail's head at shutdown is signed outside the database.
+      await step("audit checkpoint", () => parts.checkpointer?.checkpointNow().finally(() => parts.checkpointer?.stop()));
       await step("database", () => parts.database?.close());
       log.info("hub stopped");
     })());

@@ -6,10 +6,10 @@ import { bigint, bigserial, check, index, jsonb, pgTable, smallint, text, timest
  * the closed list in src/audit/audit.ts. Rows are written in the same transaction as the change
  * they describe, and never changed: the database refuses UPDATE and DELETE (migration 0003).
  *
- * Tamper evidence: the writer sends `content_hash`, SHA-256 of the row's canonical JSON; a BEFORE
- * INSERT trigger links it to the chain under the head row's lock (`audit_chain_head`), setting
- * `seq` (commit order, gap-free), `prev_hash` and `hash` = SHA-256(prev_hash ‖ content_hash).
- * Rows written before the chain existed have no seq and are reported as unchained.
+ * Tamper evidence: the writer sends `content_hash`, SHA-256 of the row's canonical JSON; the
+ * chainer (src/audit/chainer.ts) then links it under the head row's lock (`audit_chain_head`),
+ * setting `seq` (gap-free), `prev_hash` and `hash` = SHA-256(prev_hash ‖ content_hash): the one
+ * update the database allows. Rows written before the chain existed have no content hash.
  */
 export const auditEntries = pgTable(
   "audit_entry",
@@ -25,7 +25,7 @@ export const auditEntries = pgTable(
     newValue: jsonb("new_value").$type<Record<string, unknown>>(),
     reason: text("reason"),
     requestId: text("request_id"),
-    /** Position in the chain, 1, 2, 3 ... in commit order; set by the chain trigger. */
+    /** Position in the chain, 1, 2, 3 ...; set by the chainer, null until then. */
     seq: bigint("seq", { mode: "number" }),
     contentHash: text("content_hash"),
     prevHash: text("prev_hash"),
@@ -38,7 +38,7 @@ export const auditEntries = pgTable(
   ],
 );
 
-/** The chain's head: one row, locked by every append until its transaction ends. */
+/** The chain's head: one row, locked by the chainer while it links. */
 export const auditChainHead = pgTable(
   "audit_chain_head",
   {

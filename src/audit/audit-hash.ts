@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 import { canonicalJson } from "../db/canonical-json.js";
 
 /**
@@ -23,9 +23,9 @@ export interface AuditContent {
 export const GENESIS_HASH = "0".repeat(64);
 
 export function contentHashOf(content: AuditContent): string {
-  return createHash("sha256").update(canonicalJson(content)).digest("hex");
+  return hash("sha256", canonicalJson(content), "hex");
 }
 
 export function linkHashOf(prevHash: string, contentHash: string): string {
-  return createHash("sha256").update(Buffer.from(prevHash, "hex")).update(Buffer.from(contentHash, "hex")).digest("hex");
+  return hash("sha256", Buffer.from(prevHash + contentHash, "hex"), "hex");
 }

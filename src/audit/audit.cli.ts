@@ -3,6 +3,7 @@ import type { Config } from "../config.js";
 import type { Database } from "../db/database.js";
 import type { BundleReport } from "./bundle.verify.js";
 import type { ChainProblem } from "./chain.verifier.js";
+import { linkAllPending } from "./chainer.js";
 import { existingPublicKey } from "./hub-key.js";
 import { verifyStoredTrail, type TrailReport } from "./trail.verify.js";
 
@@ -21,7 +22,8 @@ export function describeTrail(report: TrailReport): string {
     `signed checkpoints matched: ${report.checkpointsMatched}`,
   ];
   if (report.checkpointsRejected.length > 0) lines.push(`checkpoint files NOT signed by the hub's key (ignored): ${report.checkpointsRejected.join(", ")}`);
-  if (report.unchained > 0) lines.push(`${report.unchained} records were written before the chain existed and are not covered by it`);
+  if (report.pending > 0) lines.push(`${report.pending} records appended meanwhile are not linked yet (the next verify covers them)`);
+  if (report.legacy > 0) lines.push(`${report.legacy} records were written before the chain existed and are not covered by it`);
   return lines.join("\n");
 }
 
@@ -48,5 +50,6 @@ export async function verifyDatabaseTrail(config: Config, database: Database, pu
   const publicKeyPem = publicKeyFile ? await readFile(publicKeyFile, "utf8") : await existingPublicKey(config.audit.keyFile);
   if (!publicKeyPem) process.stderr.write(`no hub key at ${config.audit.keyFile} and no --public-key: checkpoints are not checked\n`);
   const checkpoints = publicKeyPem ? { dir: checkpointDir ?? config.audit.checkpointDir, publicKeyPem } : undefined;
+  await linkAllPending(database.db);
   return verifyStoredTrail(database.query, { checkpoints, onProgress: progressLine("verified") });
 }

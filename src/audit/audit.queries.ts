@@ -3,6 +3,7 @@ import type { ChainRow } from "./chain.verifier.js";
 
 /** Keyset pages by seq: the chain is read in commit order without holding it all in memory. */
 const DEFAULT_PAGE = 5_000;
+const PAGES_AHEAD = 2;
 
 const CHAIN_COLUMNS = `id, seq, to_char(at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as at, actor, action,
   entity_type, entity_id, old_value, new_value, reason, request_id, content_hash, prev_hash, hash`;
@@ -31,20 +32,39 @@ export interface SeqRange {
   toSeq?: number;
 }
 
-/** The chained entries of a seq range, in order; the next page is fetched while this one is used. */
+/**
+ * The chained entries of a seq range, in order; the next page is fetched while this one is used.
+ * Pages are windows of seq (gap-free in an intact chain), not LIMITs: a LIMIT over "seq > x" can
+ * make the planner sort every later row for each page.
+ */
 export async function* readChain(query: RawQuery, range: SeqRange = { afterSeq: 0 }, pageSize = DEFAULT_PAGE): AsyncGenerator<ChainRow> {
+  const last = range.toSeq ?? (await lastSeq(query));
   const page = (after: number) =>
-    query<ChainRecord>(
-      `select ${CHAIN_COLUMNS} from audit_entry where seq > $1 and seq <= $2 order by seq limit $3`,
-      [after, range.toSeq ?? Number.MAX_SAFE_INTEGER, pageSize],
-    );
-  let next = page(range.afterSeq);
-  for (;;) {
-    const { rows } = await next;
-    if (rows.length === pageSize) next = page(Number(rows[rows.length - 1]!.seq));
+    query<ChainRecord>(`select ${CHAIN_COLUMNS} from audit_entry where seq > $1 and seq <= $2 order by seq`, [after, Math.min(after + pageSize, last)]);
+  // Pages in flight: the database reads ahead while this process hashes.
+  const ahead: ReturnType<typeof page>[] = [];
+  let after = range.afterSeq;
+  const fill = () => {
+    while (ahead.length < PAGES_AHEAD && after < last) {
+      const next = page(after);
+      // A reader that stops early leaves pages unread: their failure must not go unhandled.
+      next.catch(() => undefined);
+      ahead.push(next);
+      after += pageSize;
+    }
+  };
+  fill();
+  while (ahead.length > 0) {
+    const { rows } = await ahead.shift()!;
+    fill();
     for (const row of rows) yield toChainRow(row);
-    if (rows.length < pageSize) return;
   }
+}
+
+/** The highest seq stored, whatever the head says (rows beyond it would be forged ones). */
+async function lastSeq(query: RawQuery): Promise<number> {
+  const { rows } = await query<{ last: string | null }>(`select max(seq) as last from audit_entry`);
+  return Number(rows[0]?.last ?? 0);
 }
 
 function toChainRow(row: ChainRecord): ChainRow {
@@ -76,10 +96,13 @@ export async function chainHead(query: RawQuery): Promise<{ seq: number; hash: s
   return { seq: Number(row.seq), hash: row.hash };
 }
 
-/** Entries written before the chain existed (or slipped in without it). */
-export async function countUnchained(query: RawQuery): Promise<number> {
-  const { rows } = await query<{ n: number }>(`select count(*)::int as n from audit_entry where seq is null`);
-  return rows[0]?.n ?? 0;
+/** Entries outside the chain: `pending` (appended, not linked yet) and `legacy` (older than the chain). */
+export async function countUnchained(query: RawQuery): Promise<{ pending: number; legacy: number }> {
+  const { rows } = await query<{ pending: number; legacy: number }>(
+    `select count(*) filter (where content_hash is not null)::int as pending, count(*) filter (where content_hash is null)::int as legacy
+     from audit_entry where seq is null`,
+  );
+  return { pending: rows[0]?.pending ?? 0, legacy: rows[0]?.legacy ?? 0 };
 }
 
 /**

@@ -59,7 +59,7 @@ export interface AuditEntry {
 
 /**
  * Write inside the transaction of the change it describes. Each row carries the hash of its
- * content; the database links it into the chain (see schema/db/audit.ts).
+ * content; the chainer links it into the hash chain shortly after the commit (chainer.ts).
  */
 export async function recordAudit(db: DbOrTx, ...entries: AuditEntry[]): Promise<void> {
   if (entries.length === 0) return;

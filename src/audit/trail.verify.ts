@@ -6,8 +6,10 @@ import { verifyChain, type ChainReport } from "./chain.verifier.js";
 export interface TrailReport extends ChainReport {
   /** Entries the head says there are: the total the progress counts towards. */
   expected: number;
-  /** Entries without a place in the chain (written before it existed). */
-  unchained: number;
+  /** Entries appended but not linked yet. */
+  pending: number;
+  /** Entries written before the chain existed, not covered by it. */
+  legacy: number;
   /** Checkpoint files whose signature the hub's key does not verify. */
   checkpointsRejected: string[];
 }
@@ -27,5 +29,5 @@ export async function verifyStoredTrail(query: RawQuery, options: TrailVerifyOpt
     expectedHead: head,
     onProgress: (records) => options.onProgress?.(records, head.seq),
   });
-  return { ...report, expected: head.seq, unchained: await countUnchained(query), checkpointsRejected: rejected };
+  return { ...report, expected: head.seq, ...(await countUnchained(query)), checkpointsRejected: rejected };
 }

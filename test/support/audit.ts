@@ -1,13 +1,15 @@
 import pg from "pg";
 import type { RawQuery } from "../../src/db/database.js";
 import { recordAudit, type AuditEntry } from "../../src/audit/audit.js";
+import { linkAllPending } from "../../src/audit/chainer.js";
 import type { Database } from "../../src/db/database.js";
 
-/** `count` audit entries, one transaction each, with values that vary like real ones. */
+/** `count` audit entries, one transaction each, with values that vary like real ones, then linked. */
 export async function appendEntries(database: Database, count: number, label = "test"): Promise<void> {
   for (let i = 0; i < count; i += 1) {
     await database.db.transaction((tx) => recordAudit(tx, sampleEntry(i, label)));
   }
+  await linkAllPending(database.db);
 }
 
 export function sampleEntry(i: number, label = "test"): AuditEntry {

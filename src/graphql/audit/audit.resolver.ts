@@ -4,6 +4,7 @@ import { Args, Authorized, Ctx, Mutation, Query, Resolver, Root, Subscription, t
 import { pageAuditEntries, type AuditEntryRow } from "../../audit/audit-entry.queries.js";
 import { tailAuditEntries } from "../../audit/audit.tail.js";
 import { exportAuditBundle, ExportRejected } from "../../audit/bundle.export.js";
+import { linkAllPending } from "../../audit/chainer.js";
 import { hubKeyFor } from "../../audit/hub-key.js";
 import { verifyStoredTrail } from "../../audit/trail.verify.js";
 import { recordAudit } from "../../audit/audit.js";
@@ -43,6 +44,7 @@ export class AuditResolver {
   @Query(() => AuditVerification, { description: "Recomputes the whole hash chain and the signed checkpoints (as plantgraph audit verify); long on a large trail." })
   async verifyAuditTrail(@Ctx() ctx: GraphqlContext): Promise<AuditVerification> {
     const key = await hubKeyFor(ctx.config);
+    await linkAllPending(ctx.database.db);
     const report = await verifyStoredTrail(ctx.database.query, { checkpoints: { dir: ctx.config.audit.checkpointDir, publicKeyPem: key.publicKeyPem } });
     return toAuditVerification(report);
   }
@@ -54,6 +56,7 @@ export class AuditResolver {
     const name = `${new Date().toISOString().replace(/[:.]/g, "-")}-${randomBytes(3).toString("hex")}`;
     const out = path.resolve(ctx.config.audit.exportDir, name);
     try {
+      await linkAllPending(ctx.database.db);
       const result = await exportAuditBundle({
         query: ctx.database.query,
         key: await hubKeyFor(ctx.config),

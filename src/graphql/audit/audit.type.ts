@@ -111,8 +111,11 @@ export class AuditVerification {
   @Field(() => [String], { description: "Checkpoint files whose signature the hub's key does not verify." })
   checkpointsRejected!: string[];
 
+  @Field(() => Int, { description: "Records appended but not linked into the chain yet." })
+  pending!: number;
+
   @Field(() => Int, { description: "Records older than the chain, not covered by it." })
-  unchained!: number;
+  legacy!: number;
 
   @Field(() => AuditProblem, { nullable: true })
   problem!: AuditProblem | null;
@@ -126,7 +129,8 @@ export const toAuditVerification = (report: TrailReport): AuditVerification =>
     headHash: report.headHash,
     checkpointsMatched: report.checkpointsMatched,
     checkpointsRejected: report.checkpointsRejected,
-    unchained: report.unchained,
+    pending: report.pending,
+    legacy: report.legacy,
     problem: report.problem ? Object.assign(new AuditProblem(), { ...report.problem, id: report.problem.id === undefined ? null : String(report.problem.id) }) : null,
   });
 
