@@ -1,4 +1,5 @@
-import { bigserial, jsonb, pgTable, text, timestamp } from "drizzle-orm/pg-core";
+import { pgTable } from "drizzle-orm/pg-core";
+import { auditEntryColumns } from "../schema/db/audit.js";
 import { recordAudit, type AuditEntry } from "../src/audit/audit.js";
 import { contentHashOf, GENESIS_HASH, linkHashOf, type AuditContent } from "../src/audit/audit-hash.js";
 import { startChainer } from "../src/audit/chainer.js";
@@ -29,18 +30,7 @@ const LINK_EVERY_MS = 250;
 const log = createLogger(process.env.BENCH_LOG_LEVEL ?? "silent");
 
 /** audit_entry as it was before the chain: the baseline's table. */
-const plainEntries = pgTable("audit_entry_plain", {
-  id: bigserial("id", { mode: "number" }).primaryKey(),
-  at: timestamp("at", { withTimezone: true, precision: 3 }).notNull().defaultNow(),
-  actor: text("actor").notNull(),
-  action: text("action").notNull(),
-  entityType: text("entity_type").notNull(),
-  entityId: text("entity_id").notNull(),
-  oldValue: jsonb("old_value").$type<Record<string, unknown>>(),
-  newValue: jsonb("new_value").$type<Record<string, unknown>>(),
-  reason: text("reason"),
-  requestId: text("request_id"),
-});
+const plainEntries = pgTable("audit_entry_plain", auditEntryColumns());
 
 type Kind = "chained" | "plain";
 

@@ -11,20 +11,25 @@ import { bigint, bigserial, check, index, jsonb, pgTable, smallint, text, timest
  * setting `seq` (gap-free), `prev_hash` and `hash` = SHA-256(prev_hash ‖ content_hash): the one
  * update the database allows. Rows written before the chain existed have no content hash.
  */
+/** What an audit entry says, before any chain column: also the benchmark's plain baseline table. */
+export const auditEntryColumns = () => ({
+  id: bigserial("id", { mode: "number" }).primaryKey(),
+  at: timestamp("at", { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+  /** "user:<sub>", "key:<id>", "system:<component>", "tool:<integration id>:<person>", "cli". */
+  actor: text("actor").notNull(),
+  action: text("action").notNull(),
+  entityType: text("entity_type").notNull(),
+  entityId: text("entity_id").notNull(),
+  oldValue: jsonb("old_value").$type<Record<string, unknown>>(),
+  newValue: jsonb("new_value").$type<Record<string, unknown>>(),
+  reason: text("reason"),
+  requestId: text("request_id"),
+});
+
 export const auditEntries = pgTable(
   "audit_entry",
   {
-    id: bigserial("id", { mode: "number" }).primaryKey(),
-    at: timestamp("at", { withTimezone: true, precision: 3 }).notNull().defaultNow(),
-    /** "user:<sub>", "key:<id>", "system:<component>", "tool:<integration id>:<person>", "cli". */
-    actor: text("actor").notNull(),
-    action: text("action").notNull(),
-    entityType: text("entity_type").notNull(),
-    entityId: text("entity_id").notNull(),
-    oldValue: jsonb("old_value").$type<Record<string, unknown>>(),
-    newValue: jsonb("new_value").$type<Record<string, unknown>>(),
-    reason: text("reason"),
-    requestId: text("request_id"),
+    ...auditEntryColumns(),
     /** Position in the chain, 1, 2, 3 ...; set by the chainer, null until then. */
     seq: bigint("seq", { mode: "number" }),
     contentHash: text("content_hash"),
