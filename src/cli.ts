@@ -153,20 +153,18 @@ audit
   .action(async (options: { from: Date; to: Date; out: string }) => {
     const { config, log } = boot();
     const cli = await import("./audit/audit.cli.js");
-    const { exportAuditBundle, ExportRejected } = await import("./audit/bundle.export.js");
+    const { ExportRejected } = await import("./audit/bundle.export.js");
+    const { exportTrail } = await import("./audit/export.service.js");
     const { hubKeyFor } = await import("./audit/hub-key.js");
     await withAccess(config, log, "audit export", async () => null, async (database, identity) => {
       try {
-        const { linkAllPending } = await import("./audit/chainer.js");
-        await linkAllPending(database.db);
-        const result = await exportAuditBundle({
-          query: database.query,
+        const result = await exportTrail(database, {
           key: await hubKeyFor(config),
           from: options.from,
           to: options.to,
           out: path.resolve(options.out),
-          createdBy: identity.id,
           checkpointDir: config.audit.checkpointDir,
+          actor: identity.id,
           onProgress: cli.progressLine("exported"),
         });
         console.log(`exported ${result.manifest.records} records to ${result.dir} (manifest SHA-256 ${result.manifestSha256})`);

@@ -1,3 +1,5 @@
+import http from "node:http";
+import type { AddressInfo } from "node:net";
 import { mkdtemp, readFile, readdir, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -6,7 +8,9 @@ import { contentHashOf, linkHashOf } from "../../src/audit/audit-hash.js";
 import { chainHead, readChain } from "../../src/audit/audit.queries.js";
 import { exportAuditBundle, ExportRejected } from "../../src/audit/bundle.export.js";
 import { verifyBundle } from "../../src/audit/bundle.verify.js";
-import { directorySink, signCheckpoint } from "../../src/audit/checkpoint.js";
+import { directorySink, httpSink, readCheckpoints, signCheckpoint } from "../../src/audit/checkpoint.js";
+import { startCheckpointer } from "../../src/audit/checkpointer.js";
+import { createLogger } from "../../src/log/logger.js";
 import { loadOrCreateHubKey, type HubKey } from "../../src/audit/hub-key.js";
 import { verifyStoredTrail } from "../../src/audit/trail.verify.js";
 import { appendEntries, connect } from "../support/audit.js";
@@ -89,6 +93,41 @@ describe("audit checkpoints and export bundles", () => {
     await directorySink(forged).write(signCheckpoint(other, { seq: 5, hash: "00".repeat(32) }, new Date()), other.publicKeyPem);
     const report = await verifyStoredTrail(testDb.database.query, { checkpoints: { dir: forged, publicKeyPem: key.publicKeyPem } });
     expect(report).toMatchObject({ ok: true, checkpointsMatched: 0, checkpointsRejected: ["checkpoint-000000000005.json"] });
+  });
+
+  it("the checkpointer sends each new head once to the directory and the HTTP sink, retrying a sink that failed", async () => {
+    const received: { checkpoint: { seq: number; hash: string }; publicKey: string }[] = [];
+    let failNext = true;
+    const server = http.createServer((req, res) => {
+      let body = "";
+      req.on("data", (chunk: Buffer) => (body += chunk.toString()));
+      req.on("end", () => {
+        if (failNext) {
+          failNext = false;
+          res.writeHead(503).end();
+          return;
+        }
+        received.push(JSON.parse(body));
+        res.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/checkpoints`;
+    const sinkDir = path.join(dir, "sink");
+    const checkpointer = startCheckpointer({ query: testDb.database.query, key, sinks: [directorySink(sinkDir), httpSink(url)], everyMs: 3_600_000, log: createLogger("silent") });
+    try {
+      const head = await chainHead(testDb.database.query);
+      expect(await checkpointer.checkpointNow()).toMatchObject({ seq: head.seq, hash: head.hash, keyId: key.keyId });
+      expect(received).toEqual([]);
+      // Only the HTTP sink still owes this head: it gets it at the next turn.
+      await checkpointer.checkpointNow();
+      expect(received).toEqual([{ checkpoint: expect.objectContaining({ seq: head.seq, hash: head.hash }), publicKey: key.publicKeyPem }]);
+      expect(await checkpointer.checkpointNow()).toBeUndefined();
+      expect((await readCheckpoints(sinkDir, key.publicKeyPem)).trusted).toEqual([expect.objectContaining({ seq: head.seq, hash: head.hash })]);
+    } finally {
+      await checkpointer.stop();
+      server.close();
+    }
   });
 
   it("exports a period as a bundle that verifies from its files alone", async () => {

@@ -41,6 +41,8 @@ type Outcome = "done" | "forbidden" | "invisible";
 interface Caller {
   key: string;
   role: AccessRole;
+  /** The identity id the audit trail records: key:<id>. */
+  actor: string;
 }
 
 interface OperationCase {
@@ -482,8 +484,8 @@ describe("authorization matrix: every operation × role × site scope", () => {
       await createApiKey(testDb.database.db, { name: `key-of-${target}`, role: "viewer", sites: [sitePath(target)], createdBy: "test" });
     }
     for (const role of accessRoles) {
-      const { key } = await createApiKey(testDb.database.db, { name: `matrix-${role}`, role, sites: [sitePath("inside")], createdBy: "test" });
-      callers.set(role, { key, role });
+      const { key, row } = await createApiKey(testDb.database.db, { name: `matrix-${role}`, role, sites: [sitePath("inside")], createdBy: "test" });
+      callers.set(role, { key, role, actor: `key:${row.id}` });
     }
     for (const target of ["inside", "outside"] as const) {
       const row = await createIntegration(
@@ -557,6 +559,18 @@ describe("authorization matrix: every operation × role × site scope", () => {
       }
     }
     expect(observed).toEqual(expected);
+  });
+
+  it("audits every mutation in the caller's name", async () => {
+    const admin = callers.get("admin")!;
+    const unaudited: string[] = [];
+    for (const c of cases.filter((c) => c.field.startsWith("Mutation."))) {
+      const { rows: [before] } = await testDb.database.query<{ last: number }>(`select coalesce(max(id), 0)::int as last from audit_entry`);
+      expect(await c.run(admin, "inside"), c.field).toBe("done");
+      const { rows } = await testDb.database.query<{ n: number }>(`select count(*)::int as n from audit_entry where id > $1 and actor = $2`, [before!.last, admin.actor]);
+      if (rows[0]!.n === 0) unaudited.push(c.field);
+    }
+    expect(unaudited).toEqual([]);
   });
 
   it("records every denied operation as a security event", async () => {

@@ -3,11 +3,11 @@ import path from "node:path";
 import { Args, Authorized, Ctx, Mutation, Query, Resolver, Root, Subscription, type SubscribeResolverData } from "type-graphql";
 import { pageAuditEntries, type AuditEntryRow } from "../../audit/audit-entry.queries.js";
 import { tailAuditEntries } from "../../audit/audit.tail.js";
-import { exportAuditBundle, ExportRejected } from "../../audit/bundle.export.js";
+import { ExportRejected } from "../../audit/bundle.export.js";
+import { exportTrail } from "../../audit/export.service.js";
 import { linkAllPending } from "../../audit/chainer.js";
 import { hubKeyFor } from "../../audit/hub-key.js";
 import { verifyStoredTrail } from "../../audit/trail.verify.js";
-import { recordAudit } from "../../audit/audit.js";
 import type { GraphqlContext } from "../context.js";
 import { idConnection, type ConnectionOf } from "../relay/connection.js";
 import { decodeIdCursor, pageSize } from "../relay/node.type.js";
@@ -56,22 +56,13 @@ export class AuditResolver {
     const name = `${new Date().toISOString().replace(/[:.]/g, "-")}-${randomBytes(3).toString("hex")}`;
     const out = path.resolve(ctx.config.audit.exportDir, name);
     try {
-      await linkAllPending(ctx.database.db);
-      const result = await exportAuditBundle({
-        query: ctx.database.query,
+      const result = await exportTrail(ctx.database, {
         key: await hubKeyFor(ctx.config),
         from: args.from,
         to: args.to,
         out,
-        createdBy: ctx.identity.id,
         checkpointDir: ctx.config.audit.checkpointDir,
-      });
-      await recordAudit(ctx.database.db, {
         actor: ctx.identity.id,
-        action: "audit.exported",
-        entityType: "audit_export",
-        entityId: name,
-        newValue: { from: args.from.toISOString(), to: args.to.toISOString(), records: result.manifest.records, manifestSha256: result.manifestSha256, verified: result.verification.ok },
         requestId: ctx.requestId,
       });
       const exported = Object.assign(new AuditExport(), { directory: out, records: result.manifest.records, manifestSha256: result.manifestSha256, verified: result.verification.ok });
