@@ -1,5 +1,5 @@
-import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify, type KeyObject } from "node:crypto";
-import { access, mkdir, readFile, writeFile } from "node:fs/promises";
+import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, sign, verify, type KeyObject } from "node:crypto";
+import { access, link, mkdir, readFile, unlink, writeFile } from "node:fs/promises";
 import path from "node:path";
 
 /**
@@ -57,7 +57,10 @@ export async function loadOrCreateHubKey(file: string): Promise<HubKey> {
   };
 }
 
-/** Two processes starting at once: the exclusive create lets one win, the other reads its key. */
+/**
+ * Two processes starting at once: each writes a complete key to a file of its own, and linking it
+ * to the final name (which fails if the name exists) lets one win; the other reads the winner's.
+ */
 async function readOrCreate(file: string): Promise<string> {
   try {
     return await readFile(file, "utf8");
@@ -67,12 +70,16 @@ async function readOrCreate(file: string): Promise<string> {
   await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
   const { privateKey } = generateKeyPairSync("ed25519");
   const pem = privateKey.export({ type: "pkcs8", format: "pem" }).toString();
+  const candidate = `${file}.${randomBytes(6).toString("hex")}.tmp`;
+  await writeFile(candidate, pem, { mode: 0o600, flag: "wx" });
   try {
-    await writeFile(file, pem, { mode: 0o600, flag: "wx" });
+    await link(candidate, file);
     return pem;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
     return readFile(file, "utf8");
+  } finally {
+    await unlink(candidate).catch(() => undefined);
   }
 }
 

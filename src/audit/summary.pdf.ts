@@ -38,7 +38,7 @@ export async function renderSummaryPdf(summary: ExportSummary): Promise<Uint8Arr
   writer.line("Audit trail export", { font: bold, size: 18 });
   writer.gap();
   const facts: [string, string][] = [
-    ["Period", `${summary.from} to ${summary.to} (UTC, end excluded)`],
+    ["Period (UTC, end excluded)", `${summary.from} to ${summary.to}`],
     ["Records", summary.records === 0 ? "none" : `${summary.records} (seq ${summary.firstSeq} to ${summary.lastSeq})`],
     ["Verification", summary.verification],
     ["Signed checkpoints inside", String(summary.checkpoints)],

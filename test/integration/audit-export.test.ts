@@ -41,6 +41,10 @@ describe("audit checkpoints and export bundles", () => {
     const again = await loadOrCreateHubKey(path.join(dir, "keys", "audit-ed25519.pem"));
     expect(again.keyId).toBe(key.keyId);
     expect((await stat(path.join(dir, "keys", "audit-ed25519.pem"))).mode & 0o777).toBe(0o600);
+    // Replicas starting at once end up with one key between them.
+    const racing = await Promise.all(Array.from({ length: 5 }, () => loadOrCreateHubKey(path.join(dir, "race", "key.pem"))));
+    expect(new Set(racing.map((k) => k.keyId)).size).toBe(1);
+    expect((await readdir(path.join(dir, "race"))).filter((name) => name.endsWith(".tmp"))).toEqual([]);
     const report = await verifyStoredTrail(testDb.database.query, { checkpoints: { dir: checkpointDir, publicKeyPem: key.publicKeyPem } });
     expect(report).toMatchObject({ ok: true, records: 60, checkpointsMatched: 1, checkpointsRejected: [] });
   });
