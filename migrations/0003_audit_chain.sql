@@ -1,5 +1,6 @@
 CREATE TABLE "audit_chain_head" (
 	"id" smallint PRIMARY KEY DEFAULT 1 NOT NULL,
+	"chain_id" uuid DEFAULT gen_random_uuid() NOT NULL,
 	"seq" bigint NOT NULL,
 	"hash" text NOT NULL,
 	CONSTRAINT "audit_chain_head_single" CHECK ("audit_chain_head"."id" = 1)

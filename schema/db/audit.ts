@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { bigint, bigserial, check, index, jsonb, pgTable, smallint, text, timestamp, uniqueIndex } from "drizzle-orm/pg-core";
+import { bigint, bigserial, check, index, jsonb, pgTable, smallint, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
 
 /**
  * The audit trail: who did what to which record, when, old and new values, why. `action` is one of
@@ -48,6 +48,8 @@ export const auditChainHead = pgTable(
   "audit_chain_head",
   {
     id: smallint("id").primaryKey().default(1),
+    /** Names this database's chain in its checkpoints, so chains sharing a sink never mix. */
+    chainId: uuid("chain_id").notNull().defaultRandom(),
     seq: bigint("seq", { mode: "number" }).notNull(),
     hash: text("hash").notNull(),
   },

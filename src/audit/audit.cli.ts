@@ -22,6 +22,9 @@ export function describeTrail(report: TrailReport): string {
     `signed checkpoints matched: ${report.checkpointsMatched}`,
   ];
   if (report.checkpointsRejected.length > 0) lines.push(`checkpoint files NOT signed by the hub's key (ignored): ${report.checkpointsRejected.join(", ")}`);
+  if (report.checkpointsOfOtherChains > 0) {
+    lines.push(`${report.checkpointsOfOtherChains} checkpoints in the directory belong to other chains (another database, or this one's chain replaced)`);
+  }
   if (report.pending > 0) lines.push(`${report.pending} records appended meanwhile are not linked yet (the next verify covers them)`);
   if (report.legacy > 0) lines.push(`${report.legacy} records were written before the chain existed and are not covered by it`);
   return lines.join("\n");

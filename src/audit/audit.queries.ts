@@ -88,12 +88,18 @@ function toChainRow(row: ChainRecord): ChainRow {
   };
 }
 
-/** The last linked entry, as the head row says. */
-export async function chainHead(query: RawQuery): Promise<{ seq: number; hash: string }> {
-  const { rows } = await query<{ seq: string | number; hash: string }>(`select seq, hash from audit_chain_head where id = 1`);
+export interface ChainHead {
+  chainId: string;
+  seq: number;
+  hash: string;
+}
+
+/** The last linked entry, as the head row says, and the chain's id. */
+export async function chainHead(query: RawQuery): Promise<ChainHead> {
+  const { rows } = await query<{ chain_id: string; seq: string | number; hash: string }>(`select chain_id, seq, hash from audit_chain_head where id = 1`);
   const row = rows[0];
   if (!row) throw new Error("audit_chain_head has no row: the database was not migrated");
-  return { seq: Number(row.seq), hash: row.hash };
+  return { chainId: row.chain_id, seq: Number(row.seq), hash: row.hash };
 }
 
 /** Entries outside the chain: `pending` (appended, not linked yet) and `legacy` (older than the chain). */

@@ -3,9 +3,9 @@ import { copyFile, mkdir, readdir, readFile, writeFile } from "node:fs/promises"
 import path from "node:path";
 import type { RawQuery } from "../db/database.js";
 import { GENESIS_HASH } from "./audit-hash.js";
-import { hashAt, readChain, seqRangeOfPeriod } from "./audit.queries.js";
+import { chainHead, hashAt, readChain, seqRangeOfPeriod } from "./audit.queries.js";
 import { verifyChain, type ChainReport, type ChainRow } from "./chain.verifier.js";
-import { checkpointFileName, PUBLIC_KEY_FILE, readCheckpoints } from "./checkpoint.js";
+import { PUBLIC_KEY_FILE, readCheckpoints } from "./checkpoint.js";
 import { hashedFile, type WrittenFile } from "./hashed-file.js";
 import type { HubKey } from "./hub-key.js";
 import { renderSummaryPdf } from "./summary.pdf.js";
@@ -30,6 +30,7 @@ export interface BundleManifest {
   start: { seq: number; hash: string };
   /** The last record's seq and hash. */
   head: { seq: number; hash: string };
+  chainId: string;
   keyId: string;
   files: { name: string; sha256: string; bytes: number }[];
 }
@@ -68,6 +69,7 @@ export async function exportAuditBundle(options: ExportOptions): Promise<ExportR
   if (!(from < to)) throw new ExportRejected(`--from (${from.toISOString()}) must be before --to (${to.toISOString()})`);
   await prepareEmptyDirectory(out);
 
+  const { chainId } = await chainHead(query);
   const range = await seqRangeOfPeriod(query, from, to);
   const startSeq = range?.afterSeq ?? 0;
   const start = { seq: startSeq, hash: startSeq === 0 ? GENESIS_HASH : ((await hashAt(query, startSeq)) ?? GENESIS_HASH) };
@@ -90,7 +92,7 @@ export async function exportAuditBundle(options: ExportOptions): Promise<ExportR
     }
   }
 
-  const trusted = options.checkpointDir ? (await readCheckpoints(options.checkpointDir, key.publicKeyPem)).trusted : [];
+  const trusted = options.checkpointDir ? (await readCheckpoints(options.checkpointDir, key.publicKeyPem, chainId)).trusted : [];
   const inside = range ? trusted.filter((c) => c.seq > startSeq && c.seq <= (range.toSeq ?? startSeq)) : [];
   // A chain that does not verify is still exported: the auditor needs to see what is there, and
   // the summary says where it broke.
@@ -106,8 +108,7 @@ export async function exportAuditBundle(options: ExportOptions): Promise<ExportR
   files.push({ name: PUBLIC_KEY_FILE, written: digest(key.publicKeyPem) });
   if (inside.length > 0) {
     await mkdir(path.join(out, BUNDLE_FILES.checkpoints));
-    for (const checkpoint of inside) {
-      const name = checkpointFileName(checkpoint.seq);
+    for (const { file: name } of inside) {
       await copyFile(path.join(options.checkpointDir!, name), path.join(out, BUNDLE_FILES.checkpoints, name));
       files.push({ name: `${BUNDLE_FILES.checkpoints}/${name}`, written: await digestFile(path.join(out, BUNDLE_FILES.checkpoints, name)) });
     }
@@ -122,6 +123,7 @@ export async function exportAuditBundle(options: ExportOptions): Promise<ExportR
     lastSeq: verification.lastSeq,
     prevHash: start.hash,
     headHash: head.hash,
+    chainId,
     keyId: key.keyId,
     checkpoints: verification.checkpointsMatched,
     verification: verification.ok ? "the chain verified: no record edited, deleted, inserted or reordered" : `FAILED: ${verification.problem!.kind} at seq ${verification.problem!.seq}: ${verification.problem!.detail}`,
@@ -139,6 +141,7 @@ export async function exportAuditBundle(options: ExportOptions): Promise<ExportR
     records: verification.records,
     start,
     head,
+    chainId,
     keyId: key.keyId,
     files: files.map(({ name, written }) => ({ name, ...written })),
   };

@@ -50,7 +50,7 @@ export async function verifyBundle(dir: string, options: { publicKeyPem?: string
     if (actual !== file.sha256) return refuse(`${file.name} ${actual ? "was changed" : "is missing"}: its SHA-256 is not the one the manifest signs`, keyId);
   }
 
-  const { trusted, rejected } = await readCheckpoints(path.join(dir, BUNDLE_FILES.checkpoints), publicKeyPem);
+  const { trusted, rejected } = await readCheckpoints(path.join(dir, BUNDLE_FILES.checkpoints), publicKeyPem, manifest.chainId);
   const chain = await verifyChain(readBundleEntries(path.join(dir, BUNDLE_FILES.entries)), {
     start: manifest.start,
     checkpoints: trusted,

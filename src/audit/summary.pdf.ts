@@ -11,6 +11,7 @@ export interface ExportSummary {
   lastSeq?: number;
   prevHash: string;
   headHash: string;
+  chainId: string;
   keyId: string;
   checkpoints: number;
   verification: string;
@@ -49,6 +50,7 @@ export async function renderSummaryPdf(summary: ExportSummary): Promise<Uint8Arr
   writer.line("Chain", { font: bold, size: 12 });
   writer.line(`previous hash  ${summary.prevHash}`, { font: mono, size: 8 });
   writer.line(`head hash      ${summary.headHash}`, { font: mono, size: 8 });
+  writer.line(`chain id       ${summary.chainId}`, { font: mono, size: 8 });
   writer.line(`hub key id     ${summary.keyId}`, { font: mono, size: 8 });
   writer.gap();
   writer.line("Records by action", { font: bold, size: 12 });

@@ -12,6 +12,8 @@ export interface TrailReport extends ChainReport {
   legacy: number;
   /** Checkpoint files whose signature the hub's key does not verify. */
   checkpointsRejected: string[];
+  /** Signed checkpoints of other chains in the directory: another database, or a replaced chain. */
+  checkpointsOfOtherChains: number;
 }
 
 export interface TrailVerifyOptions {
@@ -23,11 +25,13 @@ export interface TrailVerifyOptions {
 /** Recomputes the whole chain stored in the database against its head and the signed checkpoints. */
 export async function verifyStoredTrail(query: RawQuery, options: TrailVerifyOptions = {}): Promise<TrailReport> {
   const head = await chainHead(query);
-  const { trusted, rejected } = options.checkpoints ? await readCheckpoints(options.checkpoints.dir, options.checkpoints.publicKeyPem) : { trusted: [], rejected: [] };
+  const { trusted, rejected, otherChains } = options.checkpoints
+    ? await readCheckpoints(options.checkpoints.dir, options.checkpoints.publicKeyPem, head.chainId)
+    : { trusted: [], rejected: [], otherChains: 0 };
   const report = await verifyChain(readChain(query), {
     checkpoints: trusted,
     expectedHead: head,
     onProgress: (records) => options.onProgress?.(records, head.seq),
   });
-  return { ...report, expected: head.seq, ...(await countUnchained(query)), checkpointsRejected: rejected };
+  return { ...report, expected: head.seq, ...(await countUnchained(query)), checkpointsRejected: rejected, checkpointsOfOtherChains: otherChains };
 }

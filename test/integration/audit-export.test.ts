@@ -94,9 +94,12 @@ describe("audit checkpoints and export bundles", () => {
   it("ignores a checkpoint file whose signature does not verify, and says so", async () => {
     const forged = path.join(dir, "forged-checkpoints");
     const other = await loadOrCreateHubKey(path.join(dir, "other-key.pem"));
-    await directorySink(forged).write(signCheckpoint(other, { seq: 5, hash: "00".repeat(32) }, new Date()), other.publicKeyPem);
+    const { chainId } = await chainHead(testDb.database.query);
+    await directorySink(forged).write(signCheckpoint(other, { chainId, seq: 5, hash: "00".repeat(32) }, new Date()), other.publicKeyPem);
+    // A genuine checkpoint of another database's chain in the same directory is set aside, and counted.
+    await directorySink(forged).write(signCheckpoint(key, { chainId: "00000000-0000-4000-8000-000000000000", seq: 6, hash: "11".repeat(32) }, new Date()), key.publicKeyPem);
     const report = await verifyStoredTrail(testDb.database.query, { checkpoints: { dir: forged, publicKeyPem: key.publicKeyPem } });
-    expect(report).toMatchObject({ ok: true, checkpointsMatched: 0, checkpointsRejected: ["checkpoint-000000000005.json"] });
+    expect(report).toMatchObject({ ok: true, checkpointsMatched: 0, checkpointsRejected: [`checkpoint-${chainId}-000000000005.json`], checkpointsOfOtherChains: 1 });
   });
 
   it("the checkpointer sends each new head once to the directory and the HTTP sink, retrying a sink that failed", async () => {
@@ -127,7 +130,7 @@ describe("audit checkpoints and export bundles", () => {
       await checkpointer.checkpointNow();
       expect(received).toEqual([{ checkpoint: expect.objectContaining({ seq: head.seq, hash: head.hash }), publicKey: key.publicKeyPem }]);
       expect(await checkpointer.checkpointNow()).toBeUndefined();
-      expect((await readCheckpoints(sinkDir, key.publicKeyPem)).trusted).toEqual([expect.objectContaining({ seq: head.seq, hash: head.hash })]);
+      expect((await readCheckpoints(sinkDir, key.publicKeyPem, head.chainId)).trusted).toEqual([expect.objectContaining({ seq: head.seq, hash: head.hash })]);
     } finally {
       await checkpointer.stop();
       server.close();

@@ -111,6 +111,9 @@ export class AuditVerification {
   @Field(() => [String], { description: "Checkpoint files whose signature the hub's key does not verify." })
   checkpointsRejected!: string[];
 
+  @Field(() => Int, { description: "Signed checkpoints of other chains in the directory: another database, or this one's chain replaced." })
+  checkpointsOfOtherChains!: number;
+
   @Field(() => Int, { description: "Records appended but not linked into the chain yet." })
   pending!: number;
 
@@ -129,6 +132,7 @@ export const toAuditVerification = (report: TrailReport): AuditVerification =>
     headHash: report.headHash,
     checkpointsMatched: report.checkpointsMatched,
     checkpointsRejected: report.checkpointsRejected,
+    checkpointsOfOtherChains: report.checkpointsOfOtherChains,
     pending: report.pending,
     legacy: report.legacy,
     problem: report.problem ? Object.assign(new AuditProblem(), { ...report.problem, id: report.problem.id === undefined ? null : String(report.problem.id) }) : null,
