@@ -81,9 +81,15 @@ export async function exportAuditBundle(options: ExportOptions): Promise<ExportR
   const byAction = new Map<string, number>();
   const byActor = new Map<string, number>();
   const rows = range ? readChain(query, range) : emptyChain();
+  let records = 0;
+  let firstSeq: number | undefined;
+  let last = { seq: startSeq, hash: start.hash };
 
   async function* written(): AsyncGenerator<ChainRow> {
     for await (const row of rows) {
+      records += 1;
+      firstSeq ??= row.seq;
+      last = { seq: row.seq, hash: row.hash };
       await entries.write(`${JSON.stringify(bundleRecord(row))}\n`);
       await csv.write(`${csvLine(row)}\r\n`);
       byAction.set(row.content.action, (byAction.get(row.content.action) ?? 0) + 1);
@@ -94,16 +100,22 @@ export async function exportAuditBundle(options: ExportOptions): Promise<ExportR
 
   const trusted = options.checkpointDir ? (await readCheckpoints(options.checkpointDir, key.publicKeyPem, chainId)).trusted : [];
   const inside = range ? trusted.filter((c) => c.seq > startSeq && c.seq <= (range.toSeq ?? startSeq)) : [];
-  // A chain that does not verify is still exported: the auditor needs to see what is there, and
-  // the summary says where it broke.
-  const verification = await verifyChain(written(), { start, checkpoints: inside, onProgress: (n) => options.onProgress?.(n, expected) });
+  // A chain that does not verify is still exported whole: the auditor needs to see what is there,
+  // and the summary says where it broke. The verifier stops at the first problem, so it reads
+  // through a view that does not close the rows; what it left is written after it.
+  const all = written();
+  const unclosed: AsyncIterable<ChainRow> = { [Symbol.asyncIterator]: () => ({ next: () => all.next() }) };
+  const verification = await verifyChain(unclosed, { start, checkpoints: inside, onProgress: (n) => options.onProgress?.(n, expected) });
+  for await (const _ of all) {
+    // written by the generator
+  }
   const files: { name: string; written: WrittenFile }[] = [
     { name: BUNDLE_FILES.entries, written: await entries.close() },
     { name: BUNDLE_FILES.csv, written: await csv.close() },
   ];
 
   const createdAt = new Date().toISOString();
-  const head = { seq: verification.lastSeq ?? startSeq, hash: verification.headHash };
+  const head = last;
   await writeFile(path.join(out, PUBLIC_KEY_FILE), key.publicKeyPem);
   files.push({ name: PUBLIC_KEY_FILE, written: digest(key.publicKeyPem) });
   if (inside.length > 0) {
@@ -118,9 +130,9 @@ export async function exportAuditBundle(options: ExportOptions): Promise<ExportR
     to: to.toISOString(),
     createdAt,
     createdBy: options.createdBy,
-    records: verification.records,
-    firstSeq: verification.firstSeq,
-    lastSeq: verification.lastSeq,
+    records,
+    firstSeq,
+    lastSeq: records > 0 ? last.seq : undefined,
     prevHash: start.hash,
     headHash: head.hash,
     chainId,
@@ -138,7 +150,7 @@ export async function exportAuditBundle(options: ExportOptions): Promise<ExportR
     period: { from: from.toISOString(), to: to.toISOString() },
     createdAt,
     createdBy: options.createdBy,
-    records: verification.records,
+    records,
     start,
     head,
     chainId,

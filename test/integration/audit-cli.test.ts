@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
@@ -69,5 +69,14 @@ describe("plantgraph audit (CLI)", () => {
     const verified = await run(["audit", "verify"]);
     expect(verified.code).toBe(1);
     expect(verified.stdout).toMatch(/^audit trail NOT verified: record edited at seq 12 \(id \d+\): the content of the record at seq 12 does not match its hash/);
+
+    // Exported all the same, every record, with the verdict; the bundle fails at the same record.
+    const out = path.join(dir, "broken-bundle");
+    const { rows } = await testDb.database.query<{ n: number }>(`select count(*)::int as n from audit_entry where seq is not null`);
+    const exported = await run(["audit", "export", "--from", "2020-01-01", "--to", "2100-01-01", "--out", out]);
+    expect(exported).toMatchObject({ code: 1, stderr: expect.stringContaining("does NOT verify: edited at seq 12") });
+    expect((await readFile(path.join(out, "entries.ndjson"), "utf8")).trimEnd().split("\n")).toHaveLength(rows[0]!.n);
+    const offline = await run(["audit", "verify", "--bundle", out], "");
+    expect(offline).toMatchObject({ code: 1, stdout: expect.stringMatching(/^audit trail NOT verified: record edited at seq 12/) });
   });
 });
