@@ -14,9 +14,9 @@ function write(value: unknown): string | undefined {
   if (value === null) return "null";
   switch (typeof value) {
     case "string":
-      return JSON.stringify(value);
+      return quoted(value);
     case "number":
-      return Number.isFinite(value) ? JSON.stringify(value) : "null";
+      return Number.isFinite(value) ? String(value) : "null";
     case "boolean":
       return value ? "true" : "false";
     case "bigint":
@@ -33,7 +33,7 @@ function write(value: unknown): string | undefined {
   for (const key of sortedKeys(record)) {
     const text = write(record[key]);
     if (text === undefined) continue;
-    members += `${members === "" ? "" : ","}${JSON.stringify(key)}:${text}`;
+    members += `${members === "" ? "" : ","}${quoted(key)}:${text}`;
   }
   return `{${members}}`;
 }
@@ -47,3 +47,11 @@ function sortedKeys(record: Record<string, unknown>): string[] {
 }
 
 const ARRAY_INDEX = /^(?:0|[1-9]\d*)$/;
+
+/** Characters JSON.stringify escapes: quote, backslash, controls, and lone surrogates. */
+const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
+
+/** Most strings need no escaping: quoting them directly spares a call into JSON.stringify. */
+function quoted(text: string): string {
+  return NEEDS_ESCAPE.test(text) ? JSON.stringify(text) : `"${text}"`;
+}

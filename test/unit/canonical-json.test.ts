@@ -31,7 +31,7 @@ describe("canonicalJson", () => {
         case 0: return null;
         case 1: return random() < 0.5;
         case 2: return [0, -0, 1.5, -3e-7, 1e21, Number.NaN, Infinity, 42][Math.floor(random() * 8)];
-        case 3: return ["", "x", "ünï ✓", '"q"\\', "\u0001", "line\nbreak"][Math.floor(random() * 6)];
+        case 3: return ["", "x", "ünï ✓", '"q"\\', "\u0001", "line\nbreak", "😀 ok", "lone \ud800", "\u007f\u2028"][Math.floor(random() * 9)];
         case 4: return undefined;
         case 5: return new Date(Date.UTC(2026, 0, 1) + Math.floor(random() * 1e9));
         case 6:
