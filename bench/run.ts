@@ -9,6 +9,7 @@ const benches: Record<string, () => Promise<unknown>> = {
   sparkplug: () => import("./sparkplug.bench.js"),
   kpi: () => import("./kpi.bench.js"),
   opcua: () => import("./opcua.bench.js"),
+  audit: () => import("./audit.bench.js"),
 };
 
 const name = process.argv[2] ?? "ingest";

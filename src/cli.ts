@@ -156,6 +156,85 @@ program
     });
   });
 
+const audit = program.command("audit").description("verify and export the tamper-evident audit trail");
+
+audit
+  .command("verify")
+  .description("recompute the audit chain and its signed checkpoints; exits 1 at the first record edited, deleted, inserted or reordered")
+  .option("--bundle <dir>", "verify an exported bundle from its files alone (no database)")
+  .option("--public-key <file>", "the hub's public key (PEM) to trust (default: the hub's own key; for a bundle, the key inside it)")
+  .option("--checkpoints <dir>", "where the signed checkpoints are (default: AUDIT_CHECKPOINT_DIR)")
+  .action(async (options: { bundle?: string; publicKey?: string; checkpoints?: string }) => {
+    const cli = await import("./audit/audit.cli.js");
+    if (options.bundle) {
+      const { verifyBundle } = await import("./audit/bundle.verify.js");
+      const publicKeyPem = options.publicKey ? await readFile(path.resolve(options.publicKey), "utf8") : undefined;
+      const report = await verifyBundle(path.resolve(options.bundle), { publicKeyPem, onProgress: cli.progressLine("verified") });
+      console.log(cli.describeBundle(report));
+      if (!report.ok) process.exitCode = EXIT_FAILURE;
+      return;
+    }
+    const { config, log } = boot();
+    await withAccess(config, log, "audit verify", async () => null, async (database) => {
+      const report = await cli.verifyDatabaseTrail(config, database, options.publicKey, options.checkpoints);
+      console.log(cli.describeTrail(report));
+      if (!report.ok) process.exitCode = EXIT_FAILURE;
+    });
+  });
+
+audit
+  .command("export")
+  .description("write the audit records of a period as a bundle: JSON, CSV, signed manifest, checkpoints and a PDF summary")
+  .requiredOption("--from <date>", "start of the period, ISO 8601 (included)", parseDate)
+  .requiredOption("--to <date>", "end of the period, ISO 8601 (excluded)", parseDate)
+  .requiredOption("--out <dir>", "a new or empty directory for the bundle")
+  .action(async (options: { from: Date; to: Date; out: string }) => {
+    const { config, log } = boot();
+    const cli = await import("./audit/audit.cli.js");
+    const { ExportRejected } = await import("./audit/bundle.export.js");
+    const { exportTrail } = await import("./audit/export.service.js");
+    const { hubKeyFor } = await import("./audit/hub-key.js");
+    await withAccess(config, log, "audit export", async () => null, async (database, identity) => {
+      try {
+        const result = await exportTrail(database, {
+          key: await hubKeyFor(config),
+          from: options.from,
+          to: options.to,
+          out: path.resolve(options.out),
+          checkpointDir: config.audit.checkpointDir,
+          actor: identity.id,
+          onProgress: cli.progressLine("exported"),
+        });
+        console.log(`exported ${result.manifest.records} records to ${result.dir} (manifest SHA-256 ${result.manifestSha256})`);
+        if (!result.verification.ok) {
+          console.error(`the exported chain does NOT verify: ${result.verification.problem!.kind} at seq ${result.verification.problem!.seq}: ${result.verification.problem!.detail}`);
+          process.exitCode = EXIT_FAILURE;
+        }
+      } catch (error) {
+        if (!(error instanceof ExportRejected)) throw error;
+        console.error(error.message);
+        process.exitCode = EXIT_FAILURE;
+      }
+    });
+  });
+
+audit
+  .command("checkpoint")
+  .description("sign the audit chain's head now and send it to the checkpoint sinks")
+  .action(async () => {
+    const { config, log } = boot();
+    const { hubKeyFor } = await import("./audit/hub-key.js");
+    const { checkpointSinks } = await import("./audit/checkpointer.js");
+    const { signCheckpoint } = await import("./audit/checkpoint.js");
+    const { chainHead } = await import("./audit/audit.queries.js");
+    await withAccess(config, log, "audit checkpoint", async () => null, async (database) => {
+      const key = await hubKeyFor(config);
+      const checkpoint = signCheckpoint(key, await chainHead(database.query), new Date());
+      for (const sink of checkpointSinks(config)) await sink.write(checkpoint, key.publicKeyPem);
+      console.log(`checkpoint signed: seq ${checkpoint.seq}, hash ${checkpoint.hash}, key ${checkpoint.keyId}`);
+    });
+  });
+
 const keys = program.command("keys").description("create, list and revoke API keys (for machines, integrations and the first admin)");
 
 keys
@@ -267,6 +346,9 @@ async function withDatabase(config: Config, log: Logger, work: (database: Databa
     database = await openDatabase({ url: config.database.url, dataDir: config.database.dataDir, ssl: await readDatabaseSsl(config) });
     await database.migrate();
     await work(database);
+    // Audit entries the command wrote are linked now rather than by the next hub that runs.
+    const { linkAllPending } = await import("./audit/chainer.js");
+    await linkAllPending(database.db);
   } catch (error) {
     log.fatal({ err: error }, "command failed");
     process.exitCode = EXIT_FAILURE;

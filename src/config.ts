@@ -1,3 +1,4 @@
+import path from "node:path";
 import { z } from "zod";
 
 /**
@@ -114,6 +115,14 @@ const envFields = z.object({
   DATABASE_CA_FILE: z.string().min(1).optional(),
   // OPC UA: the hub's application certificate and its trust list of server certificates.
   OPCUA_PKI_DIR: z.string().min(1).default(".pki/opcua"),
+  // Audit trail: the hub's Ed25519 key, where signed checkpoints go, where exports are written.
+  AUDIT_KEY_FILE: z.string().min(1).optional(),
+  AUDIT_CHECKPOINT_DIR: z.string().min(1).optional(),
+  AUDIT_CHECKPOINT_URL: optionalUrl(["https", "http"]),
+  AUDIT_CHECKPOINT_EVERY_SECONDS: positiveInt(300, 86_400),
+  AUDIT_EXPORT_DIR: z.string().min(1).optional(),
+  // Electronic signatures: how recent the signer's authentication must be.
+  SIGNATURE_MAX_AUTH_AGE_SECONDS: positiveInt(300, 3_600),
 });
 
 /** Settings that only make sense together. */
@@ -194,6 +203,15 @@ export interface Config {
   };
   /** `pkiDir`: the hub's OPC UA client certificate and the server certificates it trusts. */
   readonly opcua: { readonly pkiDir: string };
+  readonly audit: {
+    readonly keyFile: string;
+    readonly checkpointDir: string;
+    /** Also POST each checkpoint here. */
+    readonly checkpointUrl?: string;
+    readonly checkpointEverySeconds: number;
+    readonly exportDir: string;
+    readonly signatureMaxAuthAgeSeconds: number;
+  };
   readonly tls: {
     readonly https?: { readonly certFile: string; readonly keyFile: string };
     readonly mqtt: { readonly caFile?: string; readonly certFile?: string; readonly keyFile?: string };
@@ -279,6 +297,14 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
       ratePerMinute: e.RATE_LIMIT_PER_MINUTE,
     }),
     opcua: Object.freeze({ pkiDir: e.OPCUA_PKI_DIR }),
+    audit: Object.freeze({
+      keyFile: e.AUDIT_KEY_FILE ?? path.join(e.DATA_DIR, "keys", "audit-ed25519.pem"),
+      checkpointDir: e.AUDIT_CHECKPOINT_DIR ?? path.join(e.DATA_DIR, "audit", "checkpoints"),
+      checkpointUrl: e.AUDIT_CHECKPOINT_URL,
+      checkpointEverySeconds: e.AUDIT_CHECKPOINT_EVERY_SECONDS,
+      exportDir: e.AUDIT_EXPORT_DIR ?? path.join(e.DATA_DIR, "audit", "exports"),
+      signatureMaxAuthAgeSeconds: e.SIGNATURE_MAX_AUTH_AGE_SECONDS,
+    }),
     tls: Object.freeze({
       https: e.HTTPS_CERT_FILE && e.HTTPS_KEY_FILE ? Object.freeze({ certFile: e.HTTPS_CERT_FILE, keyFile: e.HTTPS_KEY_FILE }) : undefined,
       mqtt: Object.freeze({ caFile: e.MQTT_CA_FILE, certFile: e.MQTT_CERT_FILE, keyFile: e.MQTT_KEY_FILE }),

@@ -41,6 +41,9 @@ import { ensureTelemetryPartitions } from "./lifecycle/partitions.js";
 import { RuleRunner } from "./rules/rule.runner.js";
 import { StateTracker } from "./availability/state.tracker.js";
 import { PlanningRunner } from "./orders/planning.js";
+import { checkpointSinks, startCheckpointer, type Checkpointer } from "./audit/checkpointer.js";
+import { hubKeyFor } from "./audit/hub-key.js";
+import { startChainer, type Chainer } from "./audit/chainer.js";
 
 export interface Hub {
   /** The GraphQL endpoint (HTTP and WebSocket), when this process serves the api role. */
@@ -65,6 +68,8 @@ export interface StartHubOptions {
 
 const DEMO_PLANT_FILE = "src/demo/demo-plant.yaml";
 const DATABASE_PING_TIMEOUT_MS = 2_000;
+/** How soon an audit entry is linked into the hash chain (and reaches auditAppended). */
+const AUDIT_LINK_EVERY_MS = 250;
 
 /** Starts the roles this process runs. If a step fails, what was already started is stopped again. */
 export async function startHub({ config, roles, log }: StartHubOptions): Promise<Hub> {
@@ -87,6 +92,7 @@ export async function startHub({ config, roles, log }: StartHubOptions): Promise
     // The maintenance job keeps them ahead too; a hub that starts after days away needs today's now.
     await ensureTelemetryPartitions(database.db, new Date());
 
+    parts.chainer = startChainer({ db: database.db, everyMs: AUDIT_LINK_EVERY_MS, log });
     // A keyring that cannot work stops the boot here, not at the first integration saved.
     secretBoxFor(config);
     const assetsChanged = await applyStartupPlant(config, database, log);
@@ -198,6 +204,13 @@ export async function startHub({ config, roles, log }: StartHubOptions): Promise
         log,
       });
       log.info({ url: parts.http.url }, `GraphQL ready at ${parts.http.url}`);
+      parts.checkpointer = startCheckpointer({
+        query: database.query,
+        key: await hubKeyFor(config),
+        sinks: checkpointSinks(config),
+        everyMs: config.audit.checkpointEverySeconds * 1000,
+        log,
+      });
     }
 
     return {
@@ -238,6 +251,8 @@ interface Parts {
   redis?: ResolvedRedis;
   queues?: JobQueues;
   workers?: RunningWorkers;
+  checkpointer?: Checkpointer;
+  chainer?: Chainer;
 }
 
 /** PLANT_FILE when set; the demo plant when the demo runs on its own embedded database. */
@@ -323,6 +338,9 @@ function stopOnce(parts: Parts, log: Logger): () => Promise<void> {
       await step("pubsub", () => parts.pubsub?.close());
       await step("embedded redis", () => parts.redis?.stop());
       await step("embedded broker", () => parts.broker?.close());
+      await step("audit chainer", () => parts.chainer?.stop());
+      // A last checkpoint, so the trail's head at shutdown is signed outside the database.
+      await step("audit checkpoint", () => parts.checkpointer?.checkpointNow().finally(() => parts.checkpointer?.stop()));
       await step("database", () => parts.database?.close());
       log.info("hub stopped");
     })());

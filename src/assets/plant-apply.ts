@@ -13,6 +13,7 @@ import {
   upsertParents,
   type Upserted,
 } from "./asset.service.js";
+import { recordAudit } from "../audit/audit.js";
 import { saveActuationLimits, saveMachineMethods } from "../actuation/actuation-targets.store.js";
 import { saveStateConfig } from "../availability/state-config.service.js";
 import { saveCalendar } from "../calendar/calendar.service.js";
@@ -153,6 +154,9 @@ export async function applyPlant(database: Database, plant: PlantSpec, options: 
 
     await applyIntegrations(tx, integrationSpecs, count);
     summary.deleted += await applyAutomations(tx, automationSpecs, options.prune === true, count);
+    if (summary.created + summary.updated + summary.deleted > 0) {
+      await recordAudit(tx, { actor: PLANT_FILE_ACTOR, action: "plant.applied", entityType: "enterprise", entityId: enterprise, newValue: { ...summary, prune: options.prune === true } });
+    }
     return summary;
   });
 }

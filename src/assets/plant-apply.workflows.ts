@@ -141,7 +141,7 @@ export async function applyOpcuaEndpoints(tx: Tx, specs: readonly EndpointSpec[]
  */
 export async function applyOpcuaBinding(tx: Tx, dataPointId: number, spec: BindingSpec | undefined, path: Path, problems: PlantReferenceError["problems"], count: Count): Promise<void> {
   if (!spec) {
-    if (await removeBinding(tx, dataPointId)) count("updated");
+    if (await removeBinding(tx, dataPointId, { actor: PLANT_FILE_ACTOR })) count("updated");
     return;
   }
   const endpoint = await endpointByName(tx, spec.endpoint);
@@ -149,5 +149,5 @@ export async function applyOpcuaBinding(tx: Tx, dataPointId: number, spec: Bindi
     problems.push({ path: [...path, "endpoint"], message: `no OPC UA endpoint "${spec.endpoint}": declare it under opcuaEndpoints or create it first` });
     return;
   }
-  count((await setBinding(tx, dataPointId, endpoint.id, spec)).change);
+  count((await setBinding(tx, dataPointId, endpoint.id, spec, { actor: PLANT_FILE_ACTOR })).change);
 }

@@ -16,6 +16,9 @@ export const cliCommandPermissions = {
   "keys revoke": "apikey.manage",
   "secrets rotate": "integration.manage",
   "opcua trust": "opcua.manage",
+  "audit verify": "audit.read",
+  "audit export": "audit.export",
+  "audit checkpoint": "audit.export",
 } as const satisfies Record<string, Permission>;
 export type CliCommand = keyof typeof cliCommandPermissions;
 

@@ -64,6 +64,14 @@ export const permissionMatrix = {
   "order.read": everyone,
   /** Create, change and import production orders. */
   "order.manage": ["planner", "admin"],
+  /** Read the audit trail, follow it live, verify its chain and see electronic signatures. */
+  "audit.read": ["auditor", "admin"],
+  /** Export the audit trail of a period as a signed bundle; sign checkpoints on demand. */
+  "audit.export": ["auditor", "admin"],
+  /** See the electronic signatures of records, each checked against the record as it is now. */
+  "signature.read": ["technician", "planner", "engineer", "auditor", "admin"],
+  /** Sign a record electronically (reviewed, approved, released), re-authenticating to do so. */
+  "record.sign": ["technician", "planner", "engineer", "admin"],
 } as const satisfies Record<string, readonly AccessRole[]>;
 
 export type Permission = keyof typeof permissionMatrix;

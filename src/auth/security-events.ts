@@ -1,21 +1,10 @@
 import { securityEvents } from "../../schema/db/security.js";
+import { recordAudit } from "../audit/audit.js";
 import type { DbOrTx } from "../db/database.js";
+import type { SecurityAction } from "./security-actions.js";
 
-/** The closed list of security-relevant actions; adding a place that records means adding one here. */
-export const securityActions = [
-  "auth.failed",
-  "auth.denied",
-  "apikey.created",
-  "apikey.revoked",
-  "demo_key.issued",
-  "integration.secrets_set",
-  "opcua_endpoint.secrets_set",
-  "opcua.certificate_trusted",
-  "secrets.rotated",
-  "rate_limit.exceeded",
-  "webhook.rejected",
-] as const;
-export type SecurityAction = (typeof securityActions)[number];
+export { securityActions, type SecurityAction } from "./security-actions.js";
+
 
 export interface SecurityEvent {
   action: SecurityAction;
@@ -27,13 +16,24 @@ export interface SecurityEvent {
   requestId?: string;
 }
 
+/** Recorded twice in one transaction: in the security log and in the tamper-evident audit trail. */
 export async function recordSecurityEvent(db: DbOrTx, event: SecurityEvent): Promise<void> {
-  await db.insert(securityEvents).values({
-    action: event.action,
-    actor: event.actor,
-    outcome: event.outcome,
-    resource: event.resource ?? null,
-    detail: event.detail ?? {},
-    requestId: event.requestId ?? null,
+  await db.transaction(async (tx) => {
+    await tx.insert(securityEvents).values({
+      action: event.action,
+      actor: event.actor,
+      outcome: event.outcome,
+      resource: event.resource ?? null,
+      detail: event.detail ?? {},
+      requestId: event.requestId ?? null,
+    });
+    await recordAudit(tx, {
+      actor: event.actor,
+      action: event.action,
+      entityType: "security",
+      entityId: event.resource ?? "-",
+      newValue: { outcome: event.outcome, ...event.detail },
+      requestId: event.requestId,
+    });
   });
 }

@@ -25,6 +25,8 @@ import { MachineCapacityResolver, MachineSuggestionResolver, OrderResolver } fro
 import { AvailabilityResolver, LineCalendarResolver, MachineAvailabilityResolver, SiteCalendarResolver } from "./availability/availability.resolver.js";
 import { OpcuaEndpointResolver } from "./opcua/opcua-endpoint.resolver.js";
 import { OpcuaBindingResolver } from "./opcua/opcua-binding.resolver.js";
+import { AuditResolver } from "./audit/audit.resolver.js";
+import { SignatureResolver } from "./signature/signature.resolver.js";
 
 export const resolvers = [
   NodeResolver,
@@ -61,6 +63,8 @@ export const resolvers = [
   MachineSuggestionResolver,
   OpcuaEndpointResolver,
   OpcuaBindingResolver,
+  AuditResolver,
+  SignatureResolver,
 ] as const;
 
 /**

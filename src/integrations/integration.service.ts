@@ -1,6 +1,7 @@
 import { and, asc, eq, inArray, ne, sql } from "drizzle-orm";
 import { z } from "zod";
 import { integrations } from "../../schema/db/security.js";
+import { recordAudit } from "../audit/audit.js";
 import { recordSecurityEvent } from "../auth/security-events.js";
 import type { DbOrTx } from "../db/database.js";
 import type { Logger } from "../log/logger.js";
@@ -75,6 +76,7 @@ export async function createIntegration(db: DbOrTx, box: SecretBox | undefined, 
       .insert(integrations)
       .values({ kind, name, site, config, secretsCiphertext: sealed.ciphertext, secretsKeyId: sealed.keyId })
       .returning();
+    await recordAudit(tx, { actor: by.actor, action: "integration.created", entityType: "integration", entityId: row!.id, newValue: auditedIntegration(row!), requestId: by.requestId });
     await recordSecretsSet(tx, row!, Object.keys(secrets), by);
     return row!;
   });
@@ -106,14 +108,23 @@ export async function updateIntegration(
       })
       .where(eq(integrations.id, id))
       .returning();
+    await recordAudit(tx, { actor: by.actor, action: "integration.updated", entityType: "integration", entityId: id, oldValue: auditedIntegration(current), newValue: auditedIntegration(row!), requestId: by.requestId });
     if (secrets) await recordSecretsSet(tx, row!, Object.keys(secrets), by);
     return row;
   });
 }
 
-export async function deleteIntegration(db: DbOrTx, id: number): Promise<IntegrationRow | undefined> {
-  const [row] = await db.delete(integrations).where(eq(integrations.id, id)).returning();
-  return row;
+export async function deleteIntegration(db: DbOrTx, id: number, by: Actor): Promise<IntegrationRow | undefined> {
+  return db.transaction(async (tx) => {
+    const [row] = await tx.delete(integrations).where(eq(integrations.id, id)).returning();
+    if (row) await recordAudit(tx, { actor: by.actor, action: "integration.deleted", entityType: "integration", entityId: id, oldValue: auditedIntegration(row), requestId: by.requestId });
+    return row;
+  });
+}
+
+/** What the trail keeps of an integration: never its secrets, only which key seals them. */
+function auditedIntegration(row: IntegrationRow): Record<string, unknown> {
+  return { kind: row.kind, name: row.name, site: row.site, config: row.config, secretsKeyId: row.secretsKeyId, version: row.version };
 }
 
 export async function getIntegration(db: DbOrTx, id: number): Promise<IntegrationRow | undefined> {

@@ -1,11 +1,19 @@
 import { and, asc, eq, inArray, sql } from "drizzle-orm";
 import { dataPoints, machines } from "../../schema/db/assets.js";
 import { opcuaBindings, opcuaEndpoints } from "../../schema/db/opcua.js";
+import { recordAudit } from "../audit/audit.js";
 import type { DbOrTx } from "../db/database.js";
+import type { Actor } from "../integrations/integration.service.js";
 import type { BindingSpec } from "./opcua.rules.js";
 
 export type BindingRow = typeof opcuaBindings.$inferSelect;
 export type BindingChange = "created" | "updated" | "unchanged";
+
+/** What a binding row holds of its spec: its audit record's old value. */
+function storedColumns(row: BindingRow): Record<string, unknown> {
+  const { endpointId, nodeId, browsePath, samplingIntervalMs, queueSize, deadbandType, deadbandValue } = row;
+  return { endpointId, nodeId, browsePath, samplingIntervalMs, queueSize, deadbandType, deadbandValue };
+}
 
 /** The columns a spec sets, to compare with what is stored. */
 function columnsOf(endpointId: number, spec: BindingSpec) {
@@ -21,7 +29,7 @@ function columnsOf(endpointId: number, spec: BindingSpec) {
 }
 
 /** Binds a data point to a node of an endpoint (replacing its binding), reporting whether anything changed. */
-export async function setBinding(db: DbOrTx, dataPointId: number, endpointId: number, spec: BindingSpec): Promise<{ row: BindingRow; change: BindingChange }> {
+export async function setBinding(db: DbOrTx, dataPointId: number, endpointId: number, spec: BindingSpec, by: Actor): Promise<{ row: BindingRow; change: BindingChange }> {
   const columns = columnsOf(endpointId, spec);
   const [current] = await db.select().from(opcuaBindings).where(eq(opcuaBindings.dataPointId, dataPointId));
   if (current && Object.entries(columns).every(([key, value]) => current[key as keyof typeof columns] === value)) return { row: current, change: "unchanged" };
@@ -31,11 +39,15 @@ export async function setBinding(db: DbOrTx, dataPointId: number, endpointId: nu
     .values({ dataPointId, ...columns })
     .onConflictDoUpdate({ target: opcuaBindings.dataPointId, set: { ...columns, lastError: null, lastErrorAt: null } })
     .returning();
+  await recordAudit(db, { actor: by.actor, action: "opcua_binding.set", entityType: "data_point", entityId: dataPointId, oldValue: current ? storedColumns(current) : null, newValue: { ...columns }, requestId: by.requestId });
   return { row: row!, change: current ? "updated" : "created" };
 }
 
-export async function removeBinding(db: DbOrTx, dataPointId: number): Promise<boolean> {
-  const deleted = await db.delete(opcuaBindings).where(eq(opcuaBindings.dataPointId, dataPointId)).returning({ id: opcuaBindings.dataPointId });
+export async function removeBinding(db: DbOrTx, dataPointId: number, by: Actor): Promise<boolean> {
+  const deleted = await db.delete(opcuaBindings).where(eq(opcuaBindings.dataPointId, dataPointId)).returning();
+  for (const row of deleted) {
+    await recordAudit(db, { actor: by.actor, action: "opcua_binding.removed", entityType: "data_point", entityId: dataPointId, oldValue: storedColumns(row), requestId: by.requestId });
+  }
   return deleted.length > 0;
 }
 

@@ -1,5 +1,6 @@
 import { and, asc, eq, inArray, ne, sql } from "drizzle-orm";
 import { opcuaEndpoints } from "../../schema/db/opcua.js";
+import { recordAudit } from "../audit/audit.js";
 import { recordSecurityEvent } from "../auth/security-events.js";
 import type { DbOrTx } from "../db/database.js";
 import { NO_SECRETS_KEY_ID, type Actor } from "../integrations/integration.service.js";
@@ -84,6 +85,7 @@ export async function createEndpoint(db: DbOrTx, box: SecretBox | undefined, inp
   const sealed = seal(box, parsed.secrets ?? {}, parsed.spec.name);
   return db.transaction(async (tx) => {
     const [row] = await tx.insert(opcuaEndpoints).values({ ...parsed.spec, ...sealed }).returning();
+    await recordAudit(tx, { actor: by.actor, action: "opcua_endpoint.created", entityType: "opcua_endpoint", entityId: row!.id, newValue: { ...specOf(row!) }, requestId: by.requestId });
     if (parsed.secrets && Object.keys(parsed.secrets).length > 0) await recordSecretsSet(tx, row!, by);
     return row!;
   });
@@ -116,6 +118,8 @@ export async function updateEndpoint(
       .set({ ...parsed.spec, ...(sealed ?? {}), updatedAt: sql`now()`, version: sql`${opcuaEndpoints.version} + 1` })
       .where(eq(opcuaEndpoints.id, id))
       .returning();
+    // Secrets are not part of the spec: their change is the security event below, never their values.
+    await recordAudit(tx, { actor: by.actor, action: "opcua_endpoint.updated", entityType: "opcua_endpoint", entityId: id, oldValue: { ...specOf(current) }, newValue: { ...specOf(row!) }, requestId: by.requestId });
     if (parsed.secrets) await recordSecretsSet(tx, row!, by);
     return row;
   });
@@ -131,9 +135,12 @@ function definedOnly<T extends object>(change: T): Partial<T> {
   return Object.fromEntries(Object.entries(change).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
-export async function deleteEndpoint(db: DbOrTx, id: number): Promise<EndpointRow | undefined> {
-  const [row] = await db.delete(opcuaEndpoints).where(eq(opcuaEndpoints.id, id)).returning();
-  return row;
+export async function deleteEndpoint(db: DbOrTx, id: number, by: Actor): Promise<EndpointRow | undefined> {
+  return db.transaction(async (tx) => {
+    const [row] = await tx.delete(opcuaEndpoints).where(eq(opcuaEndpoints.id, id)).returning();
+    if (row) await recordAudit(tx, { actor: by.actor, action: "opcua_endpoint.deleted", entityType: "opcua_endpoint", entityId: id, oldValue: { ...specOf(row) }, requestId: by.requestId });
+    return row;
+  });
 }
 
 export async function getEndpoint(db: DbOrTx, id: number): Promise<EndpointRow | undefined> {

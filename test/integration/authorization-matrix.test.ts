@@ -1,4 +1,7 @@
 import { randomBytes } from "node:crypto";
+import { rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { getNamedType, isObjectType, type GraphQLSchema } from "graphql";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { applyPlantText } from "../../src/assets/plant-apply.js";
@@ -21,6 +24,9 @@ import { startLot } from "../../src/lots/lot.service.js";
 import { saveActuationLimits, saveMachineMethods } from "../../src/actuation/actuation-targets.store.js";
 import { requestSetpoint } from "../../src/actuation/actuation.service.js";
 import { AfterCommit } from "../../src/events/after-commit.js";
+import { recordAudit } from "../../src/audit/audit.js";
+import { hubKeyFor } from "../../src/audit/hub-key.js";
+import { signRecord } from "../../src/signatures/signature.service.js";
 import { raiseTestAlarm, seedDeadAction, seedRule, seedTask } from "../support/alarms.js";
 import { createTestDatabase, type TestDatabase } from "../support/database.js";
 import { post, wsClient } from "../support/graphql.js";
@@ -40,6 +46,8 @@ type Outcome = "done" | "forbidden" | "invisible";
 interface Caller {
   key: string;
   role: AccessRole;
+  /** The identity id the audit trail records: key:<id>. */
+  actor: string;
 }
 
 interface OperationCase {
@@ -83,10 +91,14 @@ describe("authorization matrix: every operation × role × site scope", () => {
   const siteIds = {} as Record<Target, number>;
   const matrixCalendar = { shifts: [{ name: "all-day", days: ["mon", "tue", "wed", "thu", "fri", "sat", "sun"], start: "00:00", end: "23:59" }] };
   const matrixStateConfig = { idealCycleSeconds: 10, products: { "matrix-part": 10 } };
+  /** Each save a change (an unchanged config or calendar is not saved again, nor audited). */
+  let stateConfigSaves = 0;
+  let calendarSaves = 0;
   const inADay = () => new Date(Date.now() + 86_400_000).toISOString();
   const lastDay = () => ({ from: new Date(Date.now() - 86_400_000).toISOString(), to: new Date().toISOString() });
   const endpointIds = {} as Record<Target, number>;
   const dataPointIds = {} as Record<Target, number>;
+  const dataDir = path.join(tmpdir(), `plantgraph-matrix-${randomBytes(4).toString("hex")}`);
 
   /** A fresh active alarm on the target machine (its own rule), for the alarm mutations. */
   async function expendableAlarm(target: Target): Promise<string> {
@@ -475,13 +487,13 @@ describe("authorization matrix: every operation × role × site scope", () => {
     {
       field: "Mutation.saveShiftCalendar",
       permission: "calendar.manage",
-      run: (c, t) => outcome(c, `mutation($a: ID!, $c: JSONObject!) { saveShiftCalendar(assetId: $a, calendar: $c) { calendar errors { message } } }`, { a: globalId("Site", siteIds[t]), c: matrixCalendar }, (d) =>
+      run: (c, t) => outcome(c, `mutation($a: ID!, $c: JSONObject!) { saveShiftCalendar(assetId: $a, calendar: $c) { calendar errors { message } } }`, { a: globalId("Site", siteIds[t]), c: { ...matrixCalendar, holidays: [`2030-01-${String(1 + (++calendarSaves % 28)).padStart(2, "0")}`] } }, (d) =>
         d.saveShiftCalendar.calendar !== null),
     },
     {
       field: "Mutation.saveMachineStateConfig",
       permission: "asset.manage",
-      run: (c, t) => outcome(c, `mutation($m: ID!, $c: JSONObject!) { saveMachineStateConfig(machineId: $m, config: $c) { config errors { message } } }`, { m: globalId("Machine", machineIds[t]), c: matrixStateConfig }, (d) =>
+      run: (c, t) => outcome(c, `mutation($m: ID!, $c: JSONObject!) { saveMachineStateConfig(machineId: $m, config: $c) { config errors { message } } }`, { m: globalId("Machine", machineIds[t]), c: { ...matrixStateConfig, idealCycleSeconds: 10 + ++stateConfigSaves } }, (d) =>
         d.saveMachineStateConfig.config !== null),
     },
     {
@@ -647,6 +659,54 @@ describe("authorization matrix: every operation × role × site scope", () => {
       run: async (c, t) => outcome(c, `mutation($id: ID!) { rejectActuation(id: $id, reason: "matrix") { actuation { status } errors { message } } }`, { id: await pendingActuation(t) }, (d) =>
         d.rejectActuation.actuation?.status === "REFUSED"),
     },
+    {
+      field: "Query.auditEntries",
+      permission: "audit.read",
+      unscoped: true,
+      run: (c) => outcome(c, `{ auditEntries(first: 1) { totalCount edges { node { hash } } } }`, {}, (d) => d.auditEntries.totalCount > 0),
+    },
+    {
+      field: "Query.verifyAuditTrail",
+      permission: "audit.read",
+      unscoped: true,
+      run: (c) => outcome(c, `{ verifyAuditTrail { ok records } }`, {}, (d) => d.verifyAuditTrail.ok === true && d.verifyAuditTrail.records > 0),
+    },
+    {
+      field: "Mutation.exportAuditTrail",
+      permission: "audit.export",
+      unscoped: true,
+      run: (c) => outcome(
+        c,
+        `mutation($from: DateTime!, $to: DateTime!) { exportAuditTrail(from: $from, to: $to) { export { records verified } errors { message } } }`,
+        { from: new Date(Date.now() - 3_600_000).toISOString(), to: new Date(Date.now() + 3_600_000).toISOString() },
+        (d) => d.exportAuditTrail.export?.verified === true,
+      ),
+    },
+    {
+      field: "Subscription.auditAppended",
+      permission: "audit.read",
+      unscoped: true,
+      run: (c) =>
+        subscriptionOutcome(c, `subscription { auditAppended(entityType: "matrix") { action } }`, {}, () => {
+          void recordAudit(testDb.database.db, { actor: "test", action: "rule.updated", entityType: "matrix", entityId: 1 });
+        }),
+    },
+    {
+      field: "Mutation.signRecord",
+      permission: "record.sign",
+      run: (c, t) => outcome(
+        c,
+        `mutation($input: SignRecordInput!) { signRecord(input: $input) { signature { valid meaning } errors { message } } }`,
+        { input: { recordType: "TASK", recordId: String(taskIds[t]), meaning: "REVIEWED", credential: c.key } },
+        (d) => d.signRecord.signature?.valid === true,
+      ),
+    },
+    {
+      field: "Query.signatures",
+      permission: "signature.read",
+      run: (c, t) => outcome(c, `query($id: ID!) { signatures(recordType: ALARM, recordId: $id) { valid signerName } }`, { id: String(alarmIds[t]) }, (d) =>
+        d.signatures.length > 0 && d.signatures[0].valid === true),
+    },
   ];
 
   /** Over graphql-ws: what `publish` announces for the target arrives, or the subscription is refused. */
@@ -699,8 +759,8 @@ describe("authorization matrix: every operation × role × site scope", () => {
       await createApiKey(testDb.database.db, { name: `key-of-${target}`, role: "viewer", sites: [sitePath(target)], createdBy: "test" });
     }
     for (const role of accessRoles) {
-      const { key } = await createApiKey(testDb.database.db, { name: `matrix-${role}`, role, sites: [sitePath("inside")], createdBy: "test" });
-      callers.set(role, { key, role });
+      const { key, row } = await createApiKey(testDb.database.db, { name: `matrix-${role}`, role, sites: [sitePath("inside")], createdBy: "test" });
+      callers.set(role, { key, role, actor: `key:${row.id}` });
     }
     for (const target of ["inside", "outside"] as const) {
       const row = await createIntegration(
@@ -738,6 +798,12 @@ describe("authorization matrix: every operation × role × site scope", () => {
       const opcua = { name: `endpoint-of-${target}`, site: sitePath(target), url: "opc.tcp://127.0.0.1:1", securityMode: "None" as const };
       endpointIds[target] = (await createEndpoint(testDb.database.db, secretBox, opcua, {}, { actor: "test" })).id;
       dataPointIds[target] = (await testDb.database.query<{ id: number }>("select id from data_point where machine_id = $1", [machineIds[target]])).rows[0]!.id;
+      await signRecord(testDb.database.db, await hubKeyFor({ audit: { keyFile: path.join(dataDir, "keys", "audit-ed25519.pem") } }), {
+        recordType: "alarm",
+        recordId: alarmIds[target],
+        meaning: "approved",
+        signer: { id: "user:qa", name: "Quality Assurance" },
+      });
     }
     await saveAutomation(testDb.database.db, { name: "matrix-automation", trigger: "alarm.raised", actions: [{ type: "create_task", key: "t", integration: "board", title: "x" }] }, "test");
     const config = parseConfig({
@@ -749,6 +815,7 @@ describe("authorization matrix: every operation × role × site scope", () => {
       SIMULATOR: "false",
       LOG_LEVEL: "silent",
       RATE_LIMIT_PER_MINUTE: "100000",
+      DATA_DIR: dataDir,
       JOBS_PREFIX: `matrix${randomBytes(3).toString("hex")}`,
     });
     hub = await startHub({ config, roles: ["api"], log });
@@ -760,6 +827,7 @@ describe("authorization matrix: every operation × role × site scope", () => {
     await pubsub?.close();
     await hub?.stop();
     await testDb?.drop();
+    await rm(dataDir, { recursive: true, force: true });
   });
 
   it("covers every root field of the schema, each with a permission from the matrix", async () => {
@@ -788,6 +856,18 @@ describe("authorization matrix: every operation × role × site scope", () => {
       }
     }
     expect(observed).toEqual(expected);
+  });
+
+  it("audits every mutation in the caller's name", async () => {
+    const admin = callers.get("admin")!;
+    const unaudited: string[] = [];
+    for (const c of cases.filter((c) => c.field.startsWith("Mutation."))) {
+      const { rows: [before] } = await testDb.database.query<{ last: number }>(`select coalesce(max(id), 0)::int as last from audit_entry`);
+      expect(await c.run(admin, "inside"), c.field).toBe("done");
+      const { rows } = await testDb.database.query<{ n: number }>(`select count(*)::int as n from audit_entry where id > $1 and actor = $2`, [before!.last, admin.actor]);
+      if (rows[0]!.n === 0) unaudited.push(c.field);
+    }
+    expect(unaudited).toEqual([]);
   });
 
   it("records every denied operation as a security event", async () => {

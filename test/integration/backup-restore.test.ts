@@ -4,6 +4,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
+import { verifyStoredTrail } from "../../src/audit/trail.verify.js";
 import mqtt from "mqtt";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { applyPlantText } from "../../src/assets/plant-apply.js";
@@ -114,6 +115,10 @@ describe("backup and restore of a running hub", () => {
     expect((await source.database.query<{ n: number }>(`select count(*)::int as n from audit_entry`)).rows[0]!.n).toBeGreaterThanOrEqual(4);
     expect(after).toEqual(before);
     expect(await partitionsOf(restored.database)).toEqual(await partitionsOf(source.database));
+    // The restored audit trail verifies: every record and link came back as it was.
+    const trail = await verifyStoredTrail(restored.database.query);
+    expect(trail).toMatchObject({ ok: true });
+    expect(trail.records).toBeGreaterThanOrEqual(4);
 
     // The restored database is current and working: no migration pending, new readings land in their partition.
     await restored.database.migrate();

@@ -75,10 +75,10 @@ describe("integration service against PostgreSQL", () => {
     ]);
     expect(JSON.stringify(events)).not.toMatch(/tok-|new-token|"bot"/);
 
-    expect(await deleteIntegration(db, created.id)).toMatchObject({ name: "jira-main" });
+    expect(await deleteIntegration(db, created.id, { actor: "user:test" })).toMatchObject({ name: "jira-main" });
     expect(await getIntegration(db, created.id)).toBeUndefined();
     expect(await readSecrets(db, box, created.id)).toBeUndefined();
-    await deleteIntegration(db, (await integrationByName(db, "hook-everywhere"))!.id);
+    await deleteIntegration(db, (await integrationByName(db, "hook-everywhere"))!.id, { actor: "user:test" });
   });
 
   it("refuses to open a ciphertext copied to another row", async () => {
@@ -91,8 +91,8 @@ describe("integration service against PostgreSQL", () => {
       "secrets of integration:copy-b cannot be decrypted with key k1: it was altered, belongs to another record, or was sealed with a different key of that id",
     );
     expect(await readSecrets(db, box, a.id)).toEqual({ botToken: "xoxb-a" });
-    await deleteIntegration(db, a.id);
-    await deleteIntegration(db, b.id);
+    await deleteIntegration(db, a.id, { actor: "user:test" });
+    await deleteIntegration(db, b.id, { actor: "user:test" });
   });
 
   it("rotates every row to the new first key, after which the old key can be dropped without data loss", async () => {
@@ -127,7 +127,7 @@ describe("integration service against PostgreSQL", () => {
       { activeKeyId: "k2", rotated: { k1: 5 }, rotatedTotal: 5, alreadyCurrent: 1 },
       { activeKeyId: "k2", rotated: {}, rotatedTotal: 0, alreadyCurrent: 6 },
     ]);
-    for (const row of rows) await deleteIntegration(db, row.id);
+    for (const row of rows) await deleteIntegration(db, row.id, { actor: "user:test" });
   });
 
   it("changes nothing when one row's key is missing from the keyring", async () => {
@@ -145,8 +145,8 @@ describe("integration service against PostgreSQL", () => {
       resource: "integration",
       detail: { activeKeyId: "k2", reason: "secrets of integration:atomic-2 are encrypted with key k0 which is not in SECRETS_KEYS" },
     });
-    await deleteIntegration(db, first.id);
-    await deleteIntegration(db, orphan.id);
+    await deleteIntegration(db, first.id, { actor: "user:test" });
+    await deleteIntegration(db, orphan.id, { actor: "user:test" });
   });
 });
 
@@ -280,7 +280,7 @@ describe("secrets grep over the real server", () => {
     expect(unreadable.errors).toEqual([expect.objectContaining({ message: "Internal server error", path: ["integrations", 2, "secretKeys"] })]);
     const logged = lines.map((l) => JSON.parse(l) as { msg?: string; err?: { message?: string } }).find((l) => l.msg === "unexpected error in a GraphQL operation");
     expect(logged?.err?.message).toBe("secrets of integration:orphan are encrypted with key k0 which is not in SECRETS_KEYS");
-    await deleteIntegration(testDb.database.db, orphan.id);
+    await deleteIntegration(testDb.database.db, orphan.id, { actor: "user:test" });
   });
 
   it("finds the planted secrets in no response, log line, database row or Redis key", async () => {

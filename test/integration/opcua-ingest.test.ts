@@ -96,7 +96,7 @@ describe("OPC UA ingest", () => {
     endpoints.x509 = await createEndpoint(db, box, { name: "x509", url: secure.endpointUrl, securityMode: "SignAndEncrypt", securityPolicy: "Aes256_Sha256_RsaPss", identity: "x509" }, user, by);
     endpoints.untrusted = await createEndpoint(db, box, { name: "untrusted", url: untrusted.endpointUrl, securityMode: "SignAndEncrypt", securityPolicy: "Aes128_Sha256_RsaOaep" }, {}, by);
     endpoints.unreachable = await createEndpoint(db, box, { name: "unreachable", url: `opc.tcp://127.0.0.1:${await closedPort()}`, securityMode: "None" }, {}, by);
-    const bind = (point: string, endpoint: EndpointRow, spec: Record<string, unknown>) => setBinding(db, points[point]!, endpoint.id, bindingSpec.parse({ endpoint: endpoint.name, samplingIntervalMs: 250, ...spec }));
+    const bind = (point: string, endpoint: EndpointRow, spec: Record<string, unknown>) => setBinding(db, points[point]!, endpoint.id, bindingSpec.parse({ endpoint: endpoint.name, samplingIntervalMs: 250, ...spec }), { actor: "test" });
     await bind("temperature", endpoints.secure, { nodeId: simulatorNodeId(machinePath, "Temperature") });
     await bind("parts", endpoints.secure, { nodeId: simulatorNodeId(machinePath, "PartCounter") });
     await bind("state", endpoints.secure, { nodeId: simulatorNodeId(machinePath, "State") });
@@ -172,7 +172,7 @@ describe("OPC UA ingest", () => {
     expect(await count([points.ghost!])).toBe(0);
 
     // Fixed while running: the source resubscribes with the new item (no gap), the error clears.
-    await setBinding(testDb.database.db, points.ghost!, endpoints.secure.id, bindingSpec.parse({ endpoint: "secure", nodeId: simulatorNodeId(machinePath, "Temperature"), samplingIntervalMs: 250 }));
+    await setBinding(testDb.database.db, points.ghost!, endpoints.secure.id, bindingSpec.parse({ endpoint: "secure", nodeId: simulatorNodeId(machinePath, "Temperature"), samplingIntervalMs: 250 }), { actor: "test" });
     await manager.reloadBindings();
     await until(async () => (await count([points.ghost!])) > 0, 15_000);
     expect(await bindingError(points.ghost!)).toBeNull();

@@ -524,6 +524,9 @@ describe.each(backends)("applyPlant on $name", ({ kind, open }) => {
     expect(rows).toEqual([
       { actor: "plant-file", action: "automation.created" },
       { actor: "plant-file", action: "automation.created" },
+      { actor: "plant-file", action: "integration.created" },
+      { actor: "plant-file", action: "integration.secrets_set" },
+      { actor: "plant-file", action: "plant.applied" },
       { actor: "plant-file", action: "rule.created" },
       { actor: "plant-file", action: "rule.created" },
     ]);
@@ -582,7 +585,7 @@ describe.each(backends)("applyPlant on $name", ({ kind, open }) => {
     expect(summary).toMatchObject({ deleted: 7 });
     expect(await rulesOf(enterprise)).toEqual([]);
     const { rows } = await database.query<{ action: string }>("select action from audit_entry where id > $1 and actor = 'plant-file' order by action", [audited?.last]);
-    expect(rows.map((r) => r.action)).toEqual(["automation.deleted", "automation.deleted", "rule.deleted", "rule.deleted"]);
+    expect(rows.map((r) => r.action)).toEqual(["automation.deleted", "automation.deleted", "plant.applied", "rule.deleted", "rule.deleted"]);
   });
 
   it("creates the integration once, keeps secrets set later, and updates only its config", async () => {

@@ -34,6 +34,14 @@ describe("parseConfig defaults", () => {
       secretsKeys: undefined,
       graphqlLimits: { maxDepth: 12, maxCost: 5_000, maxAliases: 15, maxDirectives: 10, maxTokens: 2_000, ratePerMinute: 1_200 },
       opcua: { pkiDir: ".pki/opcua" },
+      audit: {
+        keyFile: "data/keys/audit-ed25519.pem",
+        checkpointDir: "data/audit/checkpoints",
+        checkpointUrl: undefined,
+        checkpointEverySeconds: 300,
+        exportDir: "data/audit/exports",
+        signatureMaxAuthAgeSeconds: 300,
+      },
       tls: { https: undefined, mqtt: { caFile: undefined, certFile: undefined, keyFile: undefined }, databaseCaFile: undefined },
     });
   });

@@ -3,7 +3,9 @@ import { seesSite } from "../../auth/identity.js";
 import { z } from "zod";
 import { dataPointSpec, machinePathSpec, timezone } from "../../assets/asset.rules.js";
 import { deleteDataPoints, deleteMachine, upsertDataPoint, upsertMachine } from "../../assets/asset.service.js";
-import type { GraphqlContext } from "../context.js";
+import { recordAudit, type AuditAction } from "../../audit/audit.js";
+import type { Tx } from "../../db/database.js";
+import { actorOf, type GraphqlContext } from "../context.js";
 import { machineVisible } from "../scope.js";
 import { toDataPoint } from "../data-point/data-point.type.js";
 import { parseGlobalId } from "../relay/node.type.js";
@@ -15,6 +17,12 @@ const machineInput = machinePathSpec.extend({
   displayName: z.string().min(1).max(128).optional(),
   siteTimezone: timezone.optional(),
 });
+
+/** Creations and changes carry the new values, deletions the old. */
+function audit(tx: Tx, ctx: GraphqlContext, action: AuditAction, entityType: string, entityId: number, values: Record<string, unknown>): Promise<void> {
+  const deleted = action.endsWith(".deleted");
+  return recordAudit(tx, { ...actorOf(ctx), action, entityType, entityId, oldValue: deleted ? values : null, newValue: deleted ? null : values });
+}
 
 /** Mutations validate, write in one transaction, then tell ingest (on any replica) to rebind. */
 @Resolver()
@@ -28,7 +36,11 @@ export class AssetMutationResolver {
     if (!seesSite(ctx.identity.scope, `${machine.enterprise}/${machine.site}`)) {
       return { errors: [userError(["input", "site"], `site ${machine.enterprise}/${machine.site} is outside your sites`)] };
     }
-    const result = await ctx.database.db.transaction((tx) => upsertMachine(tx, { ...machine, timezone: siteTimezone }));
+    const result = await ctx.database.db.transaction(async (tx) => {
+      const upserted = await upsertMachine(tx, { ...machine, timezone: siteTimezone });
+      if (upserted.change !== "unchanged") await audit(tx, ctx, "machine.saved", "machine", upserted.id, { ...machine, siteTimezone: siteTimezone ?? null, change: upserted.change });
+      return upserted;
+    });
     const row = (await ctx.loaders.machine.load(result.id))!;
     this.assetsChanged(ctx, result.change !== "unchanged" || result.parents.some((p) => p.change !== "unchanged"));
     return { machine: toMachine(row), errors: [] };
@@ -45,7 +57,11 @@ export class AssetMutationResolver {
     if (!parsed.success) return { errors: userErrorsFromZod(parsed.error) };
     const machine = await this.findMachine(ctx, machineId);
     if (!machine) return { errors: [userError(["input", "machineId"], "no machine has this id")] };
-    const result = await ctx.database.db.transaction((tx) => upsertDataPoint(tx, machine.id, parsed.data));
+    const result = await ctx.database.db.transaction(async (tx) => {
+      const upserted = await upsertDataPoint(tx, machine.id, parsed.data);
+      if (upserted.change !== "unchanged") await audit(tx, ctx, "data_point.saved", "data_point", upserted.id, { machine: machine.path, ...parsed.data, change: upserted.change });
+      return upserted;
+    });
     const row = (await ctx.loaders.dataPoint.load(result.id))!;
     this.assetsChanged(ctx, result.change !== "unchanged");
     return { dataPoint: toDataPoint(row, machine.path), errors: [] };
@@ -56,7 +72,9 @@ export class AssetMutationResolver {
   async deleteMachine(@Arg("id", () => ID) id: string, @Ctx() ctx: GraphqlContext): Promise<DeletePayload> {
     const machine = await this.findMachine(ctx, id);
     if (!machine) return { errors: [userError(["id"], "no machine has this id")] };
-    await ctx.database.db.transaction((tx) => deleteMachine(tx, machine.id));
+    await ctx.database.db.transaction(async (tx) => {
+      if (await deleteMachine(tx, machine.id)) await audit(tx, ctx, "machine.deleted", "machine", machine.id, { path: machine.path });
+    });
     this.assetsChanged(ctx, true);
     return { deletedId: id, errors: [] };
   }
@@ -69,7 +87,9 @@ export class AssetMutationResolver {
     if (!point || !machineVisible(ctx, await ctx.loaders.machine.load(point.machineId))) {
       return { errors: [userError(["id"], "no data point has this id")] };
     }
-    await ctx.database.db.transaction((tx) => deleteDataPoints(tx, [point.id]));
+    await ctx.database.db.transaction(async (tx) => {
+      if ((await deleteDataPoints(tx, [point.id])) > 0) await audit(tx, ctx, "data_point.deleted", "data_point", point.id, { machineId: point.machineId, name: point.name });
+    });
     this.assetsChanged(ctx, true);
     return { deletedId: id, errors: [] };
   }

@@ -116,7 +116,7 @@ export class IntegrationResolver {
   @Mutation(() => DeletePayload, { description: "Deletes the integration and its stored secrets." })
   async deleteIntegration(@Arg("id", () => ID) id: string, @Ctx() ctx: GraphqlContext): Promise<DeletePayload> {
     const current = await this.findVisible(ctx, id);
-    const deleted = current && (await deleteIntegration(ctx.database.db, current.id));
+    const deleted = current && (await deleteIntegration(ctx.database.db, current.id, actorOf(ctx)));
     return deleted ? { deletedId: id, errors: [] } : { errors: [userError(["id"], NOT_FOUND)] };
   }
 

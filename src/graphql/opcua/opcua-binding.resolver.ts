@@ -2,7 +2,7 @@ import { Arg, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Resolver, Root 
 import { gapsOfEndpoint } from "../../opcua/data-gap.queries.js";
 import { removeBinding, setBinding } from "../../opcua/opcua-binding.service.js";
 import { bindingSpec } from "../../opcua/opcua.rules.js";
-import type { GraphqlContext } from "../context.js";
+import { actorOf, type GraphqlContext } from "../context.js";
 import { DataPoint, toDataPoint } from "../data-point/data-point.type.js";
 import { parseGlobalId } from "../relay/node.type.js";
 import { machineVisible } from "../scope.js";
@@ -48,7 +48,7 @@ export class OpcuaBindingResolver {
       deadband: deadbandType === "none" ? undefined : { type: deadbandType, value: deadbandValue },
     });
     if (!parsed.success) return { errors: userErrorsFromZod(parsed.error) };
-    const { change } = await setBinding(ctx.database.db, point.row.id, endpoint.id, parsed.data);
+    const { change } = await ctx.database.db.transaction((tx) => setBinding(tx, point.row.id, endpoint.id, parsed.data, actorOf(ctx)));
     if (change !== "unchanged") ctx.pubsub.publish("ASSETS_CHANGED", { at: new Date().toISOString() });
     ctx.loaders.opcuaBinding.clear(point.row.id);
     return { dataPoint: toDataPoint(point.row, point.machinePath), errors: [] };
@@ -59,7 +59,7 @@ export class OpcuaBindingResolver {
   async removeOpcuaBinding(@Arg("dataPointId", () => ID) dataPointId: string, @Ctx() ctx: GraphqlContext): Promise<OpcuaBindingPayload> {
     const point = await this.findPoint(ctx, dataPointId);
     if (!point) return { errors: [userError(["dataPointId"], NO_POINT)] };
-    if (await removeBinding(ctx.database.db, point.row.id)) ctx.pubsub.publish("ASSETS_CHANGED", { at: new Date().toISOString() });
+    if (await ctx.database.db.transaction((tx) => removeBinding(tx, point.row.id, actorOf(ctx)))) ctx.pubsub.publish("ASSETS_CHANGED", { at: new Date().toISOString() });
     ctx.loaders.opcuaBinding.clear(point.row.id);
     return { dataPoint: toDataPoint(point.row, point.machinePath), errors: [] };
   }

@@ -91,7 +91,7 @@ export class OpcuaEndpointResolver {
   @Mutation(() => DeletePayload, { description: "Deletes the endpoint, its bindings and its recorded gaps; the data points and their telemetry stay." })
   async deleteOpcuaEndpoint(@Arg("id", () => ID) id: string, @Ctx() ctx: GraphqlContext): Promise<DeletePayload> {
     const current = await findVisible(ctx, id);
-    const deleted = current && (await deleteEndpoint(ctx.database.db, current.id));
+    const deleted = current && (await deleteEndpoint(ctx.database.db, current.id, actorOf(ctx)));
     if (!deleted) return { errors: [userError(["id"], NOT_FOUND)] };
     ctx.pubsub.publish("ASSETS_CHANGED", { at: new Date().toISOString() });
     return { deletedId: id, errors: [] };

@@ -1,0 +1,133 @@
+import type { RawQuery } from "../db/database.js";
+import type { ChainRow } from "./chain.verifier.js";
+
+/** Keyset pages by seq: the chain is read in commit order without holding it all in memory. */
+const DEFAULT_PAGE = 5_000;
+const PAGES_AHEAD = 2;
+
+const CHAIN_COLUMNS = `id, seq, to_char(at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as at, actor, action,
+  entity_type, entity_id, old_value, new_value, reason, request_id, content_hash, prev_hash, hash`;
+
+interface ChainRecord extends Record<string, unknown> {
+  id: string | number;
+  seq: string | number;
+  at: string;
+  actor: string;
+  action: string;
+  entity_type: string;
+  entity_id: string;
+  old_value: Record<string, unknown> | null;
+  new_value: Record<string, unknown> | null;
+  reason: string | null;
+  request_id: string | null;
+  content_hash: string;
+  prev_hash: string;
+  hash: string;
+}
+
+export interface SeqRange {
+  /** Exclusive: rows after this seq. */
+  afterSeq: number;
+  /** Inclusive; none: to the end. */
+  toSeq?: number;
+}
+
+/**
+ * The chained entries of a seq range, in order; the next page is fetched while this one is used.
+ * Pages are windows of seq (gap-free in an intact chain), not LIMITs: a LIMIT over "seq > x" can
+ * make the planner sort every later row for each page.
+ */
+export async function* readChain(query: RawQuery, range: SeqRange = { afterSeq: 0 }, pageSize = DEFAULT_PAGE): AsyncGenerator<ChainRow> {
+  const last = range.toSeq ?? (await lastSeq(query));
+  const page = (after: number) =>
+    query<ChainRecord>(`select ${CHAIN_COLUMNS} from audit_entry where seq > $1 and seq <= $2 order by seq`, [after, Math.min(after + pageSize, last)]);
+  // Pages in flight: the database reads ahead while this process hashes.
+  const ahead: ReturnType<typeof page>[] = [];
+  let after = range.afterSeq;
+  const fill = () => {
+    while (ahead.length < PAGES_AHEAD && after < last) {
+      const next = page(after);
+      // A reader that stops early leaves pages unread: their failure must not go unhandled.
+      next.catch(() => undefined);
+      ahead.push(next);
+      after += pageSize;
+    }
+  };
+  fill();
+  while (ahead.length > 0) {
+    const { rows } = await ahead.shift()!;
+    fill();
+    for (const row of rows) yield toChainRow(row);
+  }
+}
+
+/** The highest seq stored, whatever the head says (rows beyond it would be forged ones). */
+async function lastSeq(query: RawQuery): Promise<number> {
+  const { rows } = await query<{ last: string | null }>(`select max(seq) as last from audit_entry`);
+  return Number(rows[0]?.last ?? 0);
+}
+
+function toChainRow(row: ChainRecord): ChainRow {
+  return {
+    id: Number(row.id),
+    seq: Number(row.seq),
+    content: {
+      at: row.at,
+      actor: row.actor,
+      action: row.action,
+      entityType: row.entity_type,
+      entityId: row.entity_id,
+      oldValue: row.old_value,
+      newValue: row.new_value,
+      reason: row.reason,
+      requestId: row.request_id,
+    },
+    contentHash: row.content_hash,
+    prevHash: row.prev_hash,
+    hash: row.hash,
+  };
+}
+
+export interface ChainHead {
+  chainId: string;
+  seq: number;
+  hash: string;
+}
+
+/** The last linked entry, as the head row says, and the chain's id. */
+export async function chainHead(query: RawQuery): Promise<ChainHead> {
+  const { rows } = await query<{ chain_id: string; seq: string | number; hash: string }>(`select chain_id, seq, hash from audit_chain_head where id = 1`);
+  const row = rows[0];
+  if (!row) throw new Error("audit_chain_head has no row: the database was not migrated");
+  return { chainId: row.chain_id, seq: Number(row.seq), hash: row.hash };
+}
+
+/** Entries outside the chain: `pending` (appended, not linked yet) and `legacy` (older than the chain). */
+export async function countUnchained(query: RawQuery): Promise<{ pending: number; legacy: number }> {
+  const { rows } = await query<{ pending: number; legacy: number }>(
+    `select count(*) filter (where content_hash is not null)::int as pending, count(*) filter (where content_hash is null)::int as legacy
+     from audit_entry where seq is null`,
+  );
+  return { pending: rows[0]?.pending ?? 0, legacy: rows[0]?.legacy ?? 0 };
+}
+
+/**
+ * The seq range of the entries written in [from, to). `at` comes from the writer's clock, so it
+ * may step back a little across seq; the range is contiguous so that it verifies on its own.
+ */
+export async function seqRangeOfPeriod(query: RawQuery, from: Date, to: Date): Promise<SeqRange | undefined> {
+  const { rows } = await query<{ first: string | null; last: string | null }>(
+    `select (select min(seq) from audit_entry where at >= $1 and at < $2) as first,
+            (select max(seq) from audit_entry where at >= $1 and at < $2) as last`,
+    [from.toISOString(), to.toISOString()],
+  );
+  const { first, last } = rows[0] ?? {};
+  if (first == null || last == null) return undefined;
+  return { afterSeq: Number(first) - 1, toSeq: Number(last) };
+}
+
+/** The hash of the entry at `seq` (the previous hash of a range that starts after it). */
+export async function hashAt(query: RawQuery, seq: number): Promise<string | undefined> {
+  const { rows } = await query<{ hash: string }>(`select hash from audit_entry where seq = $1`, [seq]);
+  return rows[0]?.hash;
+}

@@ -1,0 +1,82 @@
+import { execFile } from "node:child_process";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createApiKey } from "../../src/auth/api-key.service.js";
+import { appendEntries, connect } from "../support/audit.js";
+import { createTestDatabase, type TestDatabase } from "../support/database.js";
+import { REPO_ROOT } from "../support/hub-process.js";
+
+/** `plantgraph audit ...` as an auditor runs it: the real binary against a real database. */
+describe("plantgraph audit (CLI)", () => {
+  let testDb: TestDatabase;
+  let dir: string;
+  let auditorKey: string;
+  let viewerKey: string;
+
+  const cli = promisify(execFile);
+  const run = (args: string[], apiKey = auditorKey) =>
+    cli(process.execPath, ["bin/plantgraph.js", ...args], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, DATABASE_URL: testDb.url, DATA_DIR: dir, LOG_LEVEL: "silent", PLANTGRAPH_API_KEY: apiKey },
+    }).then(
+      ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
+      (error: { code: number; stdout: string; stderr: string }) => error,
+    );
+
+  beforeAll(async () => {
+    testDb = await createTestDatabase("audit_cli");
+    dir = await mkdtemp(path.join(os.tmpdir(), "plantgraph-audit-cli-"));
+    await createApiKey(testDb.database.db, { name: "admin", role: "admin", sites: null, createdBy: "test" });
+    auditorKey = (await createApiKey(testDb.database.db, { name: "auditor", role: "auditor", sites: null, createdBy: "test" })).key;
+    viewerKey = (await createApiKey(testDb.database.db, { name: "viewer", role: "viewer", sites: null, createdBy: "test" })).key;
+    await appendEntries(testDb.database, 30);
+  });
+  afterAll(async () => {
+    await testDb?.drop();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it("checkpoints, verifies, exports and verifies the bundle offline; a viewer may not", async () => {
+    const checkpoint = await run(["audit", "checkpoint"]);
+    expect(checkpoint).toMatchObject({ code: 0, stdout: expect.stringMatching(/^checkpoint signed: seq \d+/) });
+
+    const verified = await run(["audit", "verify"]);
+    expect(verified.code).toBe(0);
+    expect(verified.stdout).toMatch(/^audit trail verified: \d+ records/);
+    expect(verified.stdout).toContain("signed checkpoints matched: 1");
+
+    const out = path.join(dir, "bundle");
+    const exported = await run(["audit", "export", "--from", "2020-01-01", "--to", "2100-01-01", "--out", out]);
+    expect(exported).toMatchObject({ code: 0, stdout: expect.stringContaining(`records to ${out}`) });
+    const offline = await run(["audit", "verify", "--bundle", out, "--public-key", path.join(dir, "audit", "checkpoints", "hub-public-key.pem")], "");
+    expect(offline).toMatchObject({ code: 0, stdout: expect.stringMatching(/^bundle verified: \d+ records/) });
+
+    const denied = await run(["audit", "verify"], viewerKey);
+    expect(denied).toMatchObject({ code: 1, stderr: expect.stringContaining("role viewer may not audit.read") });
+  });
+
+  it("exits 1 naming the record that was edited", async () => {
+    const session = await connect(testDb.url);
+    try {
+      await session.query("set session_replication_role = replica");
+      await session.query(`update audit_entry set reason = 'backdated' where seq = 12`);
+    } finally {
+      await session.close();
+    }
+    const verified = await run(["audit", "verify"]);
+    expect(verified.code).toBe(1);
+    expect(verified.stdout).toMatch(/^audit trail NOT verified: record edited at seq 12 \(id \d+\): the content of the record at seq 12 does not match its hash/);
+
+    // Exported all the same, every record, with the verdict; the bundle fails at the same record.
+    const out = path.join(dir, "broken-bundle");
+    const { rows } = await testDb.database.query<{ n: number }>(`select count(*)::int as n from audit_entry where seq is not null`);
+    const exported = await run(["audit", "export", "--from", "2020-01-01", "--to", "2100-01-01", "--out", out]);
+    expect(exported).toMatchObject({ code: 1, stderr: expect.stringContaining("does NOT verify: edited at seq 12") });
+    expect((await readFile(path.join(out, "entries.ndjson"), "utf8")).trimEnd().split("\n")).toHaveLength(rows[0]!.n);
+    const offline = await run(["audit", "verify", "--bundle", out], "");
+    expect(offline).toMatchObject({ code: 1, stdout: expect.stringMatching(/^audit trail NOT verified: record edited at seq 12/) });
+  });
+});
