@@ -397,7 +397,7 @@ function plantSites(text: string): string[] | null {
 /** Running hubs reload their bindings; only reaches other processes when Redis is configured. */
 async function announceAssetsChanged(config: Config): Promise<void> {
   if (!config.redisUrl) return;
-  const handle = createHubPubSub(config.redisUrl);
+  const handle = createHubPubSub(config.redisUrl, undefined, config.jobs.prefix);
   handle.pubsub.publish("ASSETS_CHANGED", { at: new Date().toISOString() });
   await handle.close();
 }

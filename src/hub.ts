@@ -97,7 +97,7 @@ export async function startHub({ config, roles, log }: StartHubOptions): Promise
     secretBoxFor(config);
     const assetsChanged = await applyStartupPlant(config, database, log);
     if (roles.includes("api")) await ensureBootstrapAccess({ config, database, log });
-    parts.pubsub = createHubPubSub(config.redisUrl, log);
+    parts.pubsub = createHubPubSub(config.redisUrl, log, config.jobs.prefix);
     const { pubsub } = parts.pubsub;
 
     // Jobs need Redis. A worker without REDIS_URL uses the local one or starts its own (the demo);

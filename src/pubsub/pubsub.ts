@@ -85,7 +85,11 @@ export interface PubSubHandle {
   close(): Promise<void>;
 }
 
-export function createHubPubSub(redisUrl?: string, log?: Logger): PubSubHandle {
+/**
+ * In-process without `redisUrl`; otherwise Redis-backed, its channels named `<prefix>:<topic>`, so
+ * hubs (and test runs) sharing a Redis hear only their own deployment's news.
+ */
+export function createHubPubSub(redisUrl?: string, log?: Logger, prefix = "plantgraph"): PubSubHandle {
   if (!redisUrl) return { pubsub: createPubSub<Topics>(), distributed: false, close: async () => {} };
   const publishClient = new Redis(redisUrl, { lazyConnect: false, maxRetriesPerRequest: 3 });
   const subscribeClient = new Redis(redisUrl, { lazyConnect: false });
@@ -109,7 +113,13 @@ export function createHubPubSub(redisUrl?: string, log?: Logger): PubSubHandle {
         return 0;
       }),
   } as unknown as Redis;
-  const eventTarget = createRedisEventTarget({ publishClient: safePublisher, subscribeClient });
+  const redisTarget = createRedisEventTarget({ publishClient: safePublisher, subscribeClient });
+  const channel = (topic: string) => `${prefix}:${topic}`;
+  const eventTarget: typeof redisTarget = {
+    addEventListener: (topic, listener) => redisTarget.addEventListener(channel(topic), listener),
+    removeEventListener: (topic, listener) => redisTarget.removeEventListener(channel(topic), listener),
+    dispatchEvent: (event) => redisTarget.dispatchEvent(new CustomEvent(channel(event.type), { detail: event.detail })),
+  };
   return {
     pubsub: createPubSub<Topics>({ eventTarget }),
     distributed: true,

@@ -82,7 +82,7 @@ describe("alarm path over GraphQL", () => {
     });
     hub = await startHub({ config, roles: ["api"], log });
     endpoint = hub.graphqlUrl!;
-    pubsub = createHubPubSub(TEST_REDIS_URL);
+    pubsub = createHubPubSub(TEST_REDIS_URL, undefined, config.jobs.prefix);
     redis = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: null });
   });
 

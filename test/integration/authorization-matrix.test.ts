@@ -820,7 +820,7 @@ describe("authorization matrix: every operation × role × site scope", () => {
     });
     hub = await startHub({ config, roles: ["api"], log });
     endpoint = hub.graphqlUrl!;
-    pubsub = createHubPubSub(TEST_REDIS_URL);
+    pubsub = createHubPubSub(TEST_REDIS_URL, undefined, config.jobs.prefix);
   });
 
   afterAll(async () => {

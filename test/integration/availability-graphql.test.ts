@@ -63,7 +63,7 @@ describe("availability over GraphQL", () => {
     const config = parseConfig({ NODE_ENV: "test", DATABASE_URL: testDb.url, REDIS_URL: TEST_REDIS_URL, JOBS_PREFIX: `av${randomBytes(3).toString("hex")}`, PORT: "0", SIMULATOR: "false", LOG_LEVEL: "silent", RATE_LIMIT_PER_MINUTE: "100000" });
     hub = await startHub({ config, roles: ["api"], log });
     endpoint = hub.graphqlUrl!;
-    pubsub = createHubPubSub(TEST_REDIS_URL);
+    pubsub = createHubPubSub(TEST_REDIS_URL, undefined, config.jobs.prefix);
     tracker = new StateTracker(testDb.database, new Bus(log), pubsub.pubsub, undefined, log, { offlineAfterMs: 3_600_000, timers: false });
     await tracker.start(t0);
   });
