@@ -70,6 +70,7 @@ export class Actuator {
       return row;
     });
     if (!claimed) return;
+    this.announce(claimed);
     try {
       if (claimed.methodId !== null) await this.call(claimed, claimed.methodId);
       else await this.write(claimed, claimed.dataPointId!, claimed.value!);
