@@ -11,8 +11,9 @@ const READ_BACK_EVERY_MS = 100;
  * DataType, with the value read just before as its `before`; the read-back reads the node again
  * until it holds the value (within the tolerance) or the timeout ends, then reports what it
  * holds. A method is called on its endpoint (objectId, methodId) with its arguments by name, and
- * its output arguments are the result. A Bad status in the server's answer is CommandRefused;
- * an endpoint it cannot reach fails at once (one connect attempt, bounded by the connect timeout).
+ * its output arguments are the result. A Bad status in the server's answer is CommandRefused.
+ * Nothing waits unbounded: an endpoint it cannot reach fails after one connect attempt (at most
+ * the 10 s transport timeout), and a request never answered after node-opcua's 15 s transaction timeout.
  */
 export function opcuaCommandChannel(operations: OpcuaOperations, endpointIdOf: EndpointIdOf): CommandChannel {
   return {
