@@ -6,6 +6,7 @@ import { Bus } from "./bus/bus.js";
 import { Actuator } from "./actuation/actuator.js";
 import { commandChannels } from "./actuation/command-channel.js";
 import { mqttCommandChannel } from "./actuation/mqtt-command.channel.js";
+import { opcuaCommandChannel } from "./actuation/opcua-command.channel.js";
 import { ReportedValues } from "./actuation/reported-values.js";
 import { sparkplugCommandChannel } from "./actuation/sparkplug-command.channel.js";
 import { secretBoxFor } from "./secrets/secret-box.js";
@@ -16,6 +17,7 @@ import { demoSimulatedMachines, startSimulator, type Simulator } from "./demo/si
 import { startSparkplugDemo } from "./demo/sparkplug-demo.js";
 import { isDemoOpcuaMachine, startDemoOpcua } from "./demo/opcua-demo.js";
 import type { OpcuaSimulator } from "./demo/opcua-simulator.js";
+import { endpointByName } from "./opcua/opcua-endpoint.service.js";
 import { OpcuaManager } from "./opcua/opcua.manager.js";
 import { OpcuaOperations } from "./opcua/opcua.operations.js";
 import { OpcuaSessions } from "./opcua/opcua.sessions.js";
@@ -152,7 +154,11 @@ export async function startHub({ config, roles, log }: StartHubOptions): Promise
       parts.actuator = new Actuator({
         database,
         pubsub,
-        channels: commandChannels(mqttCommandChannel(sendCommand, reported), sparkplugCommandChannel(sendCommand, reported, (...address) => sparkplug.birthType(...address))),
+        channels: commandChannels(
+          mqttCommandChannel(sendCommand, reported),
+          sparkplugCommandChannel(sendCommand, reported, (...address) => sparkplug.birthType(...address)),
+          opcuaCommandChannel(parts.opcua.operations, async (name) => (await endpointByName(database.db, name))?.id),
+        ),
         log,
         readBackTimeoutMs: config.actuation.readBackTimeoutMs,
       });

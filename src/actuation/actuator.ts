@@ -1,12 +1,13 @@
 import { and, eq, lt, sql } from "drizzle-orm";
 import { actuationLimits, actuationRequests, machineMethods, type ActuationStatus, type CommandTransport } from "../../schema/db/actuation.js";
 import { dataPoints } from "../../schema/db/assets.js";
+import { opcuaBindings } from "../../schema/db/opcua.js";
 import { recordAudit, systemActor } from "../audit/audit.js";
 import type { Database } from "../db/database.js";
 import type { Logger } from "../log/logger.js";
 import type { HubPubSub } from "../pubsub/pubsub.js";
 import type { ActuationRow } from "./actuation.service.js";
-import { withinTolerance, type CommandChannel, type CommandChannels, type CommandTarget } from "./command-channel.js";
+import { CommandRefused, withinTolerance, type CommandChannel, type CommandChannels, type CommandTarget } from "./command-channel.js";
 
 export interface ActuatorOptions {
   database: Database;
@@ -69,20 +70,24 @@ export class Actuator {
       return row;
     });
     if (!claimed) return;
+    this.announce(claimed);
     try {
       if (claimed.methodId !== null) await this.call(claimed, claimed.methodId);
       else await this.write(claimed, claimed.dataPointId!, claimed.value!);
     } catch (error) {
-      await this.finish(claimed, "failed", undefined, `not sent: ${(error as Error).message}`);
+      const { message } = error as Error;
+      await this.finish(claimed, "failed", undefined, error instanceof CommandRefused ? message : `not sent: ${message}`);
     }
   }
 
   private async write(row: ActuationRow, dataPointId: number, value: number): Promise<void> {
     const { target, transport, tolerance } = await this.pointTarget(row, dataPointId);
-    const { readBack } = await this.channel(transport).write(target, value, { timeoutMs: this.options.readBackTimeoutMs, tolerance });
-    if (readBack === undefined) await this.finish(row, "failed", undefined, `no value reported within ${this.options.readBackTimeoutMs / 1000} s`);
-    else if (withinTolerance(readBack, value, tolerance)) await this.finish(row, "confirmed", readBack, null);
-    else await this.finish(row, "mismatch", readBack, `wrote ${value}, the machine reports ${readBack}`);
+    const { readBack, before } = await this.channel(transport).write(target, value, { timeoutMs: this.options.readBackTimeoutMs, tolerance });
+    // A value read from the machine just before the write is a truer "before" than the latest sample.
+    const sent = before === undefined ? row : { ...row, beforeValue: before };
+    if (readBack === undefined) await this.finish(sent, "failed", undefined, `no value reported within ${this.options.readBackTimeoutMs / 1000} s`);
+    else if (withinTolerance(readBack, value, tolerance)) await this.finish(sent, "confirmed", readBack, null);
+    else await this.finish(sent, "mismatch", readBack, `wrote ${value}, the machine reports ${readBack}`);
   }
 
   /** A method call ends SENT where the transport only delivers, CONFIRMED where it answers. */
@@ -90,7 +95,7 @@ export class Actuator {
     const [method] = await this.options.database.db.select().from(machineMethods).where(eq(machineMethods.id, methodId));
     if (!method) throw new Error("the method no longer exists");
     const { confirmed, result } = await this.channel(method.transport).call({ actuationId: row.id, method: method.name, address: method.address }, row.arguments ?? {});
-    await this.finish(row, confirmed ? "confirmed" : "sent", undefined, result === undefined ? null : JSON.stringify(result));
+    await this.finish(row, confirmed ? "confirmed" : "sent", undefined, result === undefined ? null : JSON.stringify(result), result);
   }
 
   private channel(transport: CommandTransport): CommandChannel {
@@ -120,12 +125,13 @@ export class Actuator {
 
   private async pointTarget(row: ActuationRow, dataPointId: number): Promise<{ target: CommandTarget; transport: CommandTransport; tolerance: number }> {
     const [found] = await this.options.database.db
-      .select({ point: dataPoints, limits: actuationLimits })
+      .select({ point: dataPoints, limits: actuationLimits, opcua: opcuaBindings })
       .from(dataPoints)
       .innerJoin(actuationLimits, eq(actuationLimits.dataPointId, dataPoints.id))
+      .leftJoin(opcuaBindings, eq(opcuaBindings.dataPointId, dataPoints.id))
       .where(eq(dataPoints.id, dataPointId));
     if (!found) throw new Error("the point is no longer writable");
-    const { point, limits } = found;
+    const { point, limits, opcua } = found;
     const target: CommandTarget = {
       actuationId: row.id,
       dataPointId: point.id,
@@ -134,15 +140,17 @@ export class Actuator {
       ...(point.sparkplugGroup && point.sparkplugNode
         ? { sparkplug: { group: point.sparkplugGroup, node: point.sparkplugNode, ...(point.sparkplugDevice ? { device: point.sparkplugDevice } : {}), metric: point.sparkplugMetric ?? point.name } }
         : {}),
+      ...(opcua ? { opcua: { endpointId: opcua.endpointId, nodeId: opcua.nodeId, browsePath: opcua.browsePath } } : {}),
     };
     return { target, transport: limits.transport, tolerance: limits.tolerance };
   }
 
-  private async finish(row: ActuationRow, status: Extract<ActuationStatus, "sent" | "confirmed" | "mismatch" | "failed">, readBack: number | undefined, detail: string | null): Promise<void> {
+  /** `result`: what a method call answered (its output arguments), kept in the audit row too. */
+  private async finish(row: ActuationRow, status: Extract<ActuationStatus, "sent" | "confirmed" | "mismatch" | "failed">, readBack: number | undefined, detail: string | null, result?: unknown): Promise<void> {
     const updated = await this.options.database.db.transaction(async (tx) => {
       const [done] = await tx
         .update(actuationRequests)
-        .set({ status, afterValue: readBack ?? null, detail, finishedAt: sql`now()` })
+        .set({ status, beforeValue: row.beforeValue, afterValue: readBack ?? null, detail, finishedAt: sql`now()` })
         .where(eq(actuationRequests.id, row.id))
         .returning();
       // A call that ends as delivered has its actuation.sent row from the claim already.
@@ -153,7 +161,7 @@ export class Actuator {
         entityType: "actuation_request",
         entityId: row.id,
         oldValue: { value: row.beforeValue },
-        newValue: { value: readBack ?? null, requested: row.value },
+        newValue: { value: readBack ?? null, requested: row.value, ...(result === undefined ? {} : { result }) },
         reason: detail,
       });
       return done!;

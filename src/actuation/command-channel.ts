@@ -9,8 +9,8 @@ export interface CommandTarget {
   /** The plain MQTT command topic. */
   commandTopic?: string;
   sparkplug?: { group: string; node: string; device?: string; metric: string };
-  /** OPC UA (not yet bound): the variable's node id. */
-  opcuaNodeId?: string;
+  /** The point's OPC UA binding: the variable, by NodeId or browse path, on an endpoint. */
+  opcua?: { endpointId: number; nodeId: string | null; browsePath: string | null };
 }
 
 export interface WriteOptions {
@@ -30,16 +30,23 @@ export interface MethodTarget {
 /**
  * One way of commanding machines. `write` sends the value and reads back what the machine then
  * holds (the value it reported, or the node read), or undefined when nothing came within the
- * timeout. `call` calls a method: `confirmed` when the transport answers with a result (OPC UA),
- * false when it only delivers (MQTT, Sparkplug). Both throw when the command could not be sent.
+ * timeout; `before` where the channel read the value just before writing (OPC UA). `call` calls a
+ * method: `confirmed` when the transport answers with a result (OPC UA), false when it only
+ * delivers (MQTT, Sparkplug). Both throw when the command could not be sent, and throw
+ * CommandRefused when the machine received it and answered that it failed.
  */
 export interface CommandChannel {
   readonly transport: CommandTransport;
-  write(target: CommandTarget, value: number, options: WriteOptions): Promise<{ readBack: number | undefined }>;
+  write(target: CommandTarget, value: number, options: WriteOptions): Promise<{ readBack: number | undefined; before?: number }>;
   call(target: MethodTarget, args: Record<string, unknown>): Promise<{ confirmed: boolean; result?: unknown }>;
 }
 
-/** The channels a process has, by transport: an OPC UA channel joins as one more entry. */
+/** The machine received the command and answered with a failure (an OPC UA Bad status): it was sent, and refused. */
+export class CommandRefused extends Error {
+  override readonly name = "CommandRefused";
+}
+
+/** The channels a process has, by transport. */
 export type CommandChannels = ReadonlyMap<CommandTransport, CommandChannel>;
 
 export function commandChannels(...channels: CommandChannel[]): CommandChannels {

@@ -17,7 +17,7 @@ import { recordAudit } from "../audit/audit.js";
 import { saveActuationLimits, saveMachineMethods } from "../actuation/actuation-targets.store.js";
 import { saveStateConfig } from "../availability/state-config.service.js";
 import { saveCalendar } from "../calendar/calendar.service.js";
-import { applyAutomations, applyIntegrations, applyOpcuaBinding, applyOpcuaEndpoints, applyRules, deleteRulesOfMachines, PLANT_FILE_ACTOR, PlantReferenceError } from "./plant-apply.workflows.js";
+import { applyAutomations, applyIntegrations, applyOpcuaBinding, applyOpcuaEndpoints, applyRules, checkMethodEndpoints, deleteRulesOfMachines, PLANT_FILE_ACTOR, PlantReferenceError } from "./plant-apply.workflows.js";
 import { formatPlantFileError, parsePlantFile, type PlantFileError, type PlantSpec } from "./plant-file.js";
 
 /**
@@ -127,6 +127,7 @@ export async function applyPlant(database: Database, plant: PlantSpec, options: 
             if (spec.state) count(await saveStateConfig(tx, machine.id, spec.state, PLANT_FILE_ACTOR));
             // Rules first: a rule moved off a data point the prune below deletes must not go with it.
             summary.deleted += await applyRules(tx, machine.id, spec.rules ?? [], options.prune === true, count);
+            await checkMethodEndpoints(tx, spec.methods ?? [], ["sites", s, "areas", a, "lines", l, "machines", m, "methods"], bindingProblems);
             summary.deleted += await saveMachineMethods(tx, machine.id, spec.methods ?? [], options.prune === true, count);
             if (options.prune) {
               summary.deleted += await deleteDataPoints(tx, await dataPointsNotIn(tx, machine.id, keptPoints));

@@ -9,6 +9,7 @@ import { deleteRule, rulesOfMachines, saveRule } from "../rules/rule.service.js"
 import { removeBinding, setBinding } from "../opcua/opcua-binding.service.js";
 import { createEndpoint, endpointByName, specOf, updateEndpoint } from "../opcua/opcua-endpoint.service.js";
 import type { BindingSpec, EndpointSpec } from "../opcua/opcua.rules.js";
+import type { MethodSpec } from "../actuation/actuation.rules.js";
 import type { IntegrationFileSpec, RuleFileSpec } from "./plant-file.js";
 
 /**
@@ -150,4 +151,13 @@ export async function applyOpcuaBinding(tx: Tx, dataPointId: number, spec: Bindi
     return;
   }
   count((await setBinding(tx, dataPointId, endpoint.id, spec, { actor: PLANT_FILE_ACTOR })).change);
+}
+
+/** An OPC UA method calls on an endpoint by name: one neither in the file nor in the database is a problem reported at `path`. */
+export async function checkMethodEndpoints(tx: Tx, methods: readonly MethodSpec[], path: Path, problems: PlantReferenceError["problems"]): Promise<void> {
+  for (const [i, method] of methods.entries()) {
+    if (method.endpoint !== undefined && !(await endpointByName(tx, method.endpoint))) {
+      problems.push({ path: [...path, i, "endpoint"], message: `no OPC UA endpoint "${method.endpoint}": declare it under opcuaEndpoints or create it first` });
+    }
+  }
 }

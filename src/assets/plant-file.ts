@@ -70,6 +70,10 @@ const plantDataPoint = z
     message: "Sparkplug actuation writes through the point's Sparkplug binding: add sparkplug: { group, node }",
     path: ["actuation", "transport"],
   })
+  .refine((p) => p.actuation?.transport !== "opcua" || p.opcua !== undefined, {
+    message: "OPC UA actuation writes through the point's OPC UA binding: add opcua: { endpoint, nodeId }",
+    path: ["actuation", "transport"],
+  })
   .transform(({ normalRange, mqtt, sparkplug, actuation, retention, opcua, ...rest }): DataPointFileSpec => {
     const spec: DataPointFileSpec = { ...rest };
     if (retention) spec.retention = retention;

@@ -32,6 +32,8 @@ export interface OpcuaSimulatorOptions {
   /** Extra Double variables under Objects/Load, every one changing at every tick (tests and benchmarks). */
   loadVariables?: number;
   intervalMs?: number;
+  /** The drives' top speed: a SpeedSetpoint above it is accepted and held at it, as a drive limits itself. */
+  speedSetpointCeiling?: number;
   random?: () => number;
   log: Logger;
 }
@@ -56,7 +58,7 @@ interface SimulatedNode {
 /**
  * A node-opcua server playing the plant's machines: per machine an object with a Machinery-style
  * `State`, `Temperature`, `Vibration`, `Speed`, `PartCounter`, a writable `SpeedSetpoint` and a `ResetCounter`
- * method. The values follow the same model as the MQTT simulator.
+ * method (its output: the count it reset). The values follow the same model as the MQTT simulator.
  */
 export async function startOpcuaSimulator(options: OpcuaSimulatorOptions): Promise<OpcuaSimulator> {
   const log = options.log.child({ component: "opcua-simulator" });
@@ -88,7 +90,7 @@ export async function startOpcuaSimulator(options: OpcuaSimulatorOptions): Promi
   });
   const objects = server.engine.addressSpace!.rootFolder.objects;
   const machinesFolder = namespace.addFolder(objects, { browseName: "Machines" });
-  for (const machine of machines) addMachine(ua, namespace, machinesFolder, machine);
+  for (const machine of machines) addMachine(ua, namespace, machinesFolder, machine, options.speedSetpointCeiling ?? Infinity);
   const load = new Float64Array(options.loadVariables ?? 0);
   if (load.length > 0) addLoad(ua, namespace, namespace.addFolder(objects, { browseName: "Load" }), load);
 
@@ -124,7 +126,7 @@ type Ua = Awaited<ReturnType<typeof loadNodeOpcua>>;
 /** Getters are sampled by the server at the monitored item's rate; the minimum keeps them cheap. */
 const SAMPLING_MS = 100;
 
-function addMachine(ua: Ua, namespace: Namespace, folder: UAObject, machine: SimulatedNode): void {
+function addMachine(ua: Ua, namespace: Namespace, folder: UAObject, machine: SimulatedNode, speedCeiling: number): void {
   const nodeId = (name: string) => `s=${machine.path}/${name}`;
   const object = namespace.addObject({ organizedBy: folder, browseName: machine.path.split("/").at(-1)!, nodeId: `s=${machine.path}` });
   const getter = (name: SimulatorVariable, dataType: "Int32" | "Double" | "UInt32", read: () => number) =>
@@ -153,16 +155,22 @@ function addMachine(ua: Ua, namespace: Namespace, folder: UAObject, machine: Sim
       get: () => new ua.Variant({ dataType: ua.DataType.Double, value: machine.speedSetpoint }),
       set: (variant: Variant) => {
         if (typeof variant.value !== "number" || !Number.isFinite(variant.value) || variant.value < 0) return ua.StatusCodes.BadOutOfRange;
-        machine.speedSetpoint = variant.value;
+        machine.speedSetpoint = Math.min(variant.value, speedCeiling);
         return ua.StatusCodes.Good;
       },
     },
   });
-  const reset = namespace.addMethod(object, { browseName: "ResetCounter", nodeId: nodeId("ResetCounter"), inputArguments: [], outputArguments: [] });
+  const reset = namespace.addMethod(object, {
+    browseName: "ResetCounter",
+    nodeId: nodeId("ResetCounter"),
+    inputArguments: [],
+    outputArguments: [{ name: "PartsBefore", dataType: ua.DataType.UInt32, description: "The count it reset" }],
+  });
   // node-opcua tells promise methods by their arity: (inputArguments, context).
   reset.bindMethod(async (_inputArguments: VariantLike[], _context: ISessionContext) => {
+    const before = machine.state.parts;
     machine.state = { ...machine.state, parts: 0, partsCarry: 0 };
-    return { statusCode: ua.StatusCodes.Good, outputArguments: [] };
+    return { statusCode: ua.StatusCodes.Good, outputArguments: [{ dataType: ua.DataType.UInt32, value: before }] };
   });
 }
 

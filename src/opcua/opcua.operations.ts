@@ -79,8 +79,27 @@ export class OpcuaOperations {
     });
   }
 
-  /** Calls a method with arguments typed from its InputArguments; returns its output values. */
-  call(endpointId: number, objectId: string, methodId: string, args: readonly unknown[]): Promise<unknown[]> {
+  /** The NodeId (with its namespace URI) a browse path from the Objects folder leads to. */
+  translate(endpointId: number, browsePath: string): Promise<string> {
+    return this.withSession(endpointId, async ({ ua, session, namespaceArray }) => {
+      let path;
+      try {
+        path = ua.makeBrowsePath("ObjectsFolder", browsePath);
+      } catch (error) {
+        throw new OpcuaOperationError("bad_input", `browse path ${browsePath}: ${(error as Error).message}`);
+      }
+      const [result] = await session.translateBrowsePath([path]);
+      const target = result?.targets?.[0]?.targetId;
+      if (!result?.statusCode.isGood() || !target) throw new OpcuaOperationError("not_found", `browse path ${browsePath}: ${result ? describeStatus(result.statusCode) : "no result"}`);
+      return ua.resolveNodeId(target.toString()).toString({ namespaceArray });
+    });
+  }
+
+  /**
+   * Calls a method with arguments typed from its InputArguments, given in order or by name; returns
+   * its output values by name. A bad status in the server's answer is `rejected`: the call arrived.
+   */
+  call(endpointId: number, objectId: string, methodId: string, args: readonly unknown[] | Readonly<Record<string, unknown>>): Promise<Record<string, unknown>> {
     return this.withSession(endpointId, async (connection) => {
       const { session } = connection;
       const method = resolve(connection, methodId);
@@ -91,13 +110,13 @@ export class OpcuaOperations {
         throw new OpcuaOperationError("not_found", `${methodId}: cannot read its arguments (${(error as Error).message})`);
       }
       const expected = definition.inputArguments;
-      if (args.length !== expected.length) throw new OpcuaOperationError("bad_input", `${methodId} takes ${expected.length} argument(s), got ${args.length}`);
-      const inputArguments = expected.map((argument, i) => toVariant(connection, builtInOf(connection, argument.dataType), args[i], `${methodId} argument ${argument.name ?? i}`));
+      const values = Array.isArray(args) ? args : inOrder(expected.map((a) => a.name ?? ""), args as Readonly<Record<string, unknown>>, methodId);
+      if (values.length !== expected.length) throw new OpcuaOperationError("bad_input", `${methodId} takes ${expected.length} argument(s), got ${values.length}`);
+      const inputArguments = expected.map((argument, i) => toVariant(connection, builtInOf(connection, argument.dataType), values[i], `${methodId} argument ${argument.name ?? i}`));
       const result = await session.call({ objectId: resolve(connection, objectId), methodId: method, inputArguments });
-      if (!result.statusCode.isGood()) {
-        throw new OpcuaOperationError(isNodeMissing(result.statusCode) ? "not_found" : "rejected", `calling ${methodId}: ${describeStatus(result.statusCode)}`);
-      }
-      return (result.outputArguments ?? []).map((v: Variant) => v.value as unknown);
+      if (!result.statusCode.isGood()) throw new OpcuaOperationError("rejected", `calling ${methodId}: ${describeStatus(result.statusCode)}`);
+      const outputs = (result.outputArguments ?? []).map((v: Variant) => v.value as unknown);
+      return Object.fromEntries(outputs.map((value, i) => [definition.outputArguments[i]?.name ?? String(i), value]));
     });
   }
 
@@ -143,6 +162,15 @@ function resolve({ ua, namespaceArray }: OpcuaConnection, nodeId: string): NodeI
   } catch (error) {
     throw new OpcuaOperationError("bad_input", `cannot use NodeId ${nodeId} on this server: ${(error as Error).message}`);
   }
+}
+
+/** Named arguments in the order the method declares them; a name it does not declare is refused. */
+function inOrder(names: readonly string[], args: Readonly<Record<string, unknown>>, methodId: string): unknown[] {
+  const unknown = Object.keys(args).filter((key) => !names.includes(key));
+  if (unknown.length > 0) throw new OpcuaOperationError("bad_input", `${methodId} has no argument ${unknown.map((k) => `"${k}"`).join(", ")}; it takes ${names.length ? names.join(", ") : "none"}`);
+  const missing = names.filter((name) => !(name in args));
+  if (missing.length > 0) throw new OpcuaOperationError("bad_input", `${methodId} needs argument ${missing.map((k) => `"${k}"`).join(", ")}`);
+  return names.map((name) => args[name]);
 }
 
 function isNodeMissing(status: StatusCode): boolean {

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { deadbandTypes, opcuaIdentityKinds, opcuaSecurityModes, opcuaSecurityPolicies } from "../../schema/db/opcua.js";
 import { assetName } from "../assets/asset.rules.js";
+import { nodeId } from "./node-id.rules.js";
 
 /**
  * Validation shared by the plant file and the GraphQL mutations for OPC UA endpoints and
@@ -63,10 +64,6 @@ export type EndpointSecrets = z.output<typeof endpointSecrets>;
 export function missingSecrets(identity: EndpointSpec["identity"], names: readonly string[]): string[] {
   return secretsForIdentity[identity].filter((name) => !names.includes(name));
 }
-
-/** `ns=3;s=x`, `nsu=urn:...;i=1001`, `i=85`, `g=<guid>`, `b=<base64>`. Store the URI form: indexes can change at a restart. */
-const NODE_ID = /^(?:(?:ns=\d+|nsu=[^;]+);)?(?:i=\d+|s=.+|g=[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}|b=[A-Za-z0-9+/=]+)$/;
-export const nodeId = z.string().trim().max(1_024).regex(NODE_ID, { message: "expected a NodeId such as nsu=urn:example;s=Line1.Temperature or ns=2;i=1001" });
 
 /** Where a data point reads from; exactly one of nodeId and browsePath. */
 export const bindingSpec = z

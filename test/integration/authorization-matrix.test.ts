@@ -628,6 +628,14 @@ describe("authorization matrix: every operation × role × site scope", () => {
       run: (c, t) => outcome(c, `query($id: ID!) { actuation(id: $id) { id machine { path } } }`, { id: actuationIds[t] }, (d) => d.actuation?.machine.path === machinePath(t)),
     },
     {
+      field: "Subscription.actuationChanged",
+      permission: "actuation.read",
+      run: (c, t) =>
+        subscriptionOutcome(c, `subscription($id: ID) { actuationChanged(machineId: $id) { id } }`, { id: globalId("Machine", machineIds[t]) }, () =>
+          pubsub.pubsub.publish("ACTUATION_CHANGED", { actuationId: Number(actuationIds[t]), machineId: machineIds[t], status: "pending_approval", at: new Date().toISOString() }),
+        ),
+    },
+    {
       field: "Mutation.writeSetpoint",
       permission: "machine.actuate",
       run: (c, t) => outcome(

@@ -57,6 +57,16 @@ describe("OPC UA in the plant file", () => {
     expect(await binding()).toEqual([]);
   });
 
+  it("rejects an OPC UA method on an endpoint that exists nowhere, at its line, writing nothing", async () => {
+    const method = { name: "reset", transport: "opcua", endpoint: "nowhere", objectId: "nsu=urn:acme;s=Press", methodId: "nsu=urn:acme;s=Press/Reset" };
+    const file = stringify({ enterprise: "acme", sites: [{ name: "berlin", areas: [{ name: "moulding", lines: [{ name: "line-1", machines: [{ name: "press-9", methods: [method] }] }] }] }] });
+    const error = await applyPlantText(database, file, "plant.yaml", log).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(PlantFileRejected);
+    expect((error as PlantFileRejected).message).toMatch(/^plant\.yaml:\d+:\d+ sites\[0\]\.areas\[0\]\.lines\[0\]\.machines\[0\]\.methods\[0\]\.endpoint: no OPC UA endpoint "nowhere"/);
+    expect((await database.query("select 1 from machine_method")).rows).toEqual([]);
+    expect((await database.query("select 1 from machine where name = 'press-9'")).rows).toEqual([]);
+  });
+
   it("re-seals endpoint passwords under a new key when secrets are rotated", async () => {
     const [k1, k2] = [randomBytes(32).toString("base64"), randomBytes(32).toString("base64")];
     const old = createSecretBox(`k1:${k1}`);

@@ -653,8 +653,9 @@ describe.each(backends)("applyPlant on $name", ({ kind, open }) => {
 
     // 1 + 1 + 1 + 2 levels, 6 machines with 4 points, 4 rules and a state config each, press-4 (Sparkplug)
     // with 5 points (one writable) and 4 rules, 1 stale rule, the board, 6 automations, the site's calendar
-    // and retention, the OPC UA endpoint and the bindings of the 3 presses' 4 points
-    expect(first).toEqual({ created: 5 + 6 * 10 + 10 + 1 + 1 + 6 + 1 + 1 + 1 + 3 * 4, updated: 0, unchanged: 0, deleted: 0 });
+    // and retention, the OPC UA endpoint and the bindings of the 3 presses' 4 points; press-1's writable
+    // setpoint (a point and its binding) and its OPC UA method
+    expect(first).toEqual({ created: 5 + 6 * 10 + 10 + 1 + 1 + 6 + 1 + 1 + 1 + 3 * 4 + 2 + 1, updated: 0, unchanged: 0, deleted: 0 });
     // A retention policy that did not change is part of its site, not counted on its own.
     expect(again).toEqual({ created: 0, updated: 0, unchanged: first.created - 1, deleted: 0 });
   });

@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { formatPlantFileError, parsePlantFile, type PlantFileError, type PlantSpec } from "../../src/assets/plant-file.js";
+import { methodAddress } from "../../src/actuation/actuation.rules.js";
 import { machineProfiles, type ProfileName } from "../../src/demo/simulator.js";
 
 /** Joins lines so that argument N is line N of the file: expected line numbers can be read off. */
@@ -889,9 +890,21 @@ describe("parsePlantFile: Sparkplug bindings and actuation", () => {
   it.each([
     ["an MQTT method without a topic", "{ name: m, transport: mqtt }", "methods[0].topic"],
     ["a Sparkplug method with a topic", "{ name: m, transport: sparkplug, topic: a/b, sparkplug: { group: g, node: n, metric: x } }", "methods[0].topic"],
+    ["an OPC UA method without its methodId", "{ name: m, transport: opcua, endpoint: plc, objectId: 'ns=2;s=Press' }", "methods[0].methodId"],
+    ["an OPC UA method with a malformed objectId", "{ name: m, transport: opcua, endpoint: plc, objectId: Press, methodId: 'ns=2;s=Press/Reset' }", "methods[0].objectId"],
+    ["an MQTT method with an endpoint", "{ name: m, transport: mqtt, topic: a/b, endpoint: plc }", "methods[0].endpoint"],
   ])("refuses %s", (_title, method, path) => {
     const [error] = errorsOf(withMethods(`                  - ${method}`));
     expect(error).toMatchObject({ line: 11, path: `sites[0].areas[0].lines[0].machines[0].${path}` });
+  });
+
+  it("reads OPC UA actuation through the point's binding, and an OPC UA method by endpoint, objectId and methodId", () => {
+    const point = plantOf(pointFile("- name: speed-setpoint", "  opcua: { endpoint: plc, nodeId: 'nsu=urn:acme;s=Press/SpeedSetpoint' }", "  actuation: { transport: opcua, max: 30, tolerance: 0.1 }"));
+    expect(firstPoint(point)?.actuation).toStrictEqual({ transport: "opcua", max: 30, critical: false, allowAutomation: false, tolerance: 0.1 });
+    const text = withMethods("                  - { name: reset, transport: opcua, endpoint: plc, objectId: 'nsu=urn:acme;s=Press', methodId: 'nsu=urn:acme;s=Press/ResetCounter' }");
+    const [method] = plantOf(text).sites[0]?.areas[0]?.lines[0]?.machines[0]?.methods ?? [];
+    expect(method).toStrictEqual({ name: "reset", transport: "opcua", endpoint: "plc", objectId: "nsu=urn:acme;s=Press", methodId: "nsu=urn:acme;s=Press/ResetCounter", critical: false, allowAutomation: false });
+    expect(methodAddress(method!)).toStrictEqual({ endpoint: "plc", objectId: "nsu=urn:acme;s=Press", methodId: "nsu=urn:acme;s=Press/ResetCounter" });
   });
 
   it.each([
@@ -901,6 +914,8 @@ describe("parsePlantFile: Sparkplug bindings and actuation", () => {
     ["MQTT actuation without a command topic", ["- name: p", "  actuation: { transport: mqtt, max: 3 }"], 12, "actuation.topic"],
     ["a wildcard command topic", ["- name: p", "  actuation: { transport: mqtt, topic: a/+/set }"], 12, "actuation.topic"],
     ["min above max", ["- name: p", "  actuation: { transport: mqtt, topic: a/set, min: 5, max: 1 }"], 12, "actuation.min"],
+    ["OPC UA actuation without an OPC UA binding", ["- name: p", "  actuation: { transport: opcua, max: 3 }"], 12, "actuation.transport"],
+    ["OPC UA actuation with a command topic", ["- name: p", "  opcua: { endpoint: plc, nodeId: 'ns=2;s=x' }", "  actuation: { transport: opcua, topic: a/set }"], 13, "actuation.topic"],
   ])("refuses %s", (_title, point, line, path) => {
     const [error, ...rest] = errorsOf(pointFile(...point));
     expect(rest).toEqual([]);

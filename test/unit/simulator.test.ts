@@ -133,7 +133,7 @@ describe("demo plant", () => {
         name: string;
         lines: {
           name: string;
-          machines: { name: string; dataPoints: { name: string; unit: string; dataType: string; mqtt?: { topic: string; field: string }; opcua?: { endpoint: string; nodeId: string } }[] }[];
+          machines: { name: string; dataPoints: { name: string; unit: string; dataType: string; mqtt?: { topic: string; field: string }; opcua?: { endpoint: string; nodeId: string }; actuation?: unknown }[] }[];
         }[];
       }[];
     }[];
@@ -166,11 +166,13 @@ describe("demo plant", () => {
     }
   });
 
-  it("binds every simulated metric of the OPC UA machines to its simulator node", () => {
+  it("binds every simulated metric of the OPC UA machines to its simulator node, and a writable setpoint to its SpeedSetpoint", () => {
     const variable: Record<string, SimulatorVariable> = { temperature: "Temperature", vibration: "Vibration", speed: "Speed", parts: "PartCounter" };
     expect(opcuaMachines.length).toBeGreaterThan(0);
+    const setpoints = opcuaMachines.flatMap((m) => m.dataPoints.filter((p) => p.actuation !== undefined).map((p) => ({ machine: m.path, ...p.opcua })));
+    expect(setpoints).toEqual([{ machine: opcuaMachines[0]!.path, endpoint: "demo-presses", nodeId: simulatorNodeId(opcuaMachines[0]!.path, "SpeedSetpoint") }]);
     for (const machine of opcuaMachines) {
-      const declared = machine.dataPoints.map((p) => ({ name: p.name, unit: p.unit, dataType: p.dataType, ...p.opcua }));
+      const declared = machine.dataPoints.filter((p) => p.actuation === undefined).map((p) => ({ name: p.name, unit: p.unit, dataType: p.dataType, ...p.opcua }));
       const expected = simulatedMetrics.map((m) => ({ ...m, endpoint: "demo-presses", nodeId: simulatorNodeId(machine.path, variable[m.name]!) }));
       expect(declared).toEqual(expected);
     }

@@ -27,7 +27,7 @@ export class CallMachineMethodInput {
   @Field(() => String, { description: "The name of one of the machine's methods." })
   method!: string;
 
-  @Field(() => JSONResolver, { nullable: true, description: 'A JSON object, e.g. {"counter": "parts"}; none when absent. Sparkplug methods take none.' })
+  @Field(() => JSONResolver, { nullable: true, description: 'A JSON object, e.g. {"counter": "parts"}; none when absent. Sparkplug methods take none; OPC UA methods take theirs by the names of their InputArguments.' })
   arguments?: unknown;
 
   @Field(() => String, { description: "Why: kept with the call in the audit trail." })

@@ -1,13 +1,16 @@
-import { Arg, Args, Authorized, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from "type-graphql";
+import { Arg, Args, Authorized, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root, Subscription, type SubscribeResolverData } from "type-graphql";
 import { approveActuation, rejectActuation, requestMethodCall, requestSetpoint, type ActuationResult } from "../../actuation/actuation.service.js";
 import { scopedSites } from "../../auth/identity.js";
 import type { Tx } from "../../db/database.js";
 import { AfterCommit } from "../../events/after-commit.js";
+import { subscribedMachine } from "../alarm/alarm.resolver.js";
 import { Machine, toMachine } from "../asset/asset.type.js";
 import { actorOf, type GraphqlContext } from "../context.js";
 import { idConnection, type ConnectionOf } from "../relay/connection.js";
 import { decodeIdCursor, pageSize, parseDatabaseId } from "../relay/node.type.js";
 import { machineVisible, visibleMachine } from "../scope.js";
+import { visibleChanges } from "../subscription.js";
+import { MachineChangeArgs } from "../task/task.args.js";
 import { userError } from "../user-error.type.js";
 import { ActuationsArgs } from "./actuation.args.js";
 import { CallMachineMethodInput, WriteSetpointInput } from "./actuation.input.js";
@@ -33,6 +36,25 @@ export class ActuationResolver {
   async actuation(@Arg("id", () => ID) id: string, @Ctx() ctx: GraphqlContext): Promise<Actuation | undefined> {
     const row = await findVisible(ctx, id);
     return row && toActuation(row);
+  }
+
+  @Authorized("actuation.read")
+  @Subscription(() => Actuation, {
+    description: "Setpoint writes and method calls on machines of your sites (or of one machine) each time their status changes: requested, approved, sent, confirmed ...",
+    subscribe: async ({ args, context }: SubscribeResolverData<unknown, MachineChangeArgs, GraphqlContext>) => {
+      const machineId = await subscribedMachine(context, args.machineId);
+      return visibleChanges(
+        context.pubsub.subscribe("ACTUATION_CHANGED"),
+        (change) => machineId === undefined || change.machineId === machineId,
+        async (change) => {
+          const row = await actuationById(context.database.db, change.actuationId);
+          return row && machineVisible(context, await context.loaders.machine.load(row.request.machineId)) ? row : undefined;
+        },
+      );
+    },
+  })
+  actuationChanged(@Root() row: ActuationWithPoint, @Args(() => MachineChangeArgs) _args: MachineChangeArgs): Actuation {
+    return toActuation(row);
   }
 
   @FieldResolver(() => Machine)

@@ -57,7 +57,7 @@ export class Actuation {
   @Field(() => Float, { nullable: true, description: "What the machine reported after the write." })
   afterValue!: number | null;
 
-  @Field(() => String, { nullable: true, description: "Why it was refused or failed, or what the read-back found." })
+  @Field(() => String, { nullable: true, description: "Why it was refused or failed, what the read-back found, or an OPC UA method's output arguments (a JSON object by name)." })
   detail!: string | null;
 
   @Field(() => DateTimeResolver)
