@@ -98,6 +98,14 @@ describe("guarded actuation over OPC UA", () => {
     expect(data?.machine.metrics.map((m: { actuation: unknown }) => m.actuation)).toEqual([{ transport: "OPCUA" }, { transport: "OPCUA" }, { transport: "OPCUA" }]);
   });
 
+  it("refuses to remove the OPC UA binding that a point's setpoint writes go through", async () => {
+    const admin = await floor.as("admin");
+    const [point] = await floor.query<{ id: number }>(`select id from data_point where name = 'speed-setpoint'`);
+    const { data } = await admin(`mutation($id: ID!) { removeOpcuaBinding(dataPointId: $id) { dataPoint { id } errors { field message } } }`, { id: globalId("DataPoint", point!.id) });
+    expect(data?.removeOpcuaBinding.errors).toEqual([{ field: ["dataPointId"], message: expect.stringContaining("actuation transport") }]);
+    expect(await floor.query(`select 1 from opcua_binding where data_point_id = $1`, [point!.id])).toHaveLength(1);
+  });
+
   it("writes a setpoint within its limits to the node and confirms it by reading the node back, audited with before and after", async () => {
     const before = setpoint();
     const { data } = await write({ point: "speed-setpoint", value: 21.5, reason: "slow down for the new mould" });

@@ -1,5 +1,6 @@
 import { Arg, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Resolver, Root } from "type-graphql";
 import { gapsOfEndpoint } from "../../opcua/data-gap.queries.js";
+import { limitsOfPoints } from "../../actuation/actuation-targets.store.js";
 import { removeBinding, setBinding } from "../../opcua/opcua-binding.service.js";
 import { bindingSpec } from "../../opcua/opcua.rules.js";
 import { actorOf, type GraphqlContext } from "../context.js";
@@ -59,6 +60,9 @@ export class OpcuaBindingResolver {
   async removeOpcuaBinding(@Arg("dataPointId", () => ID) dataPointId: string, @Ctx() ctx: GraphqlContext): Promise<OpcuaBindingPayload> {
     const point = await this.findPoint(ctx, dataPointId);
     if (!point) return { errors: [userError(["dataPointId"], NO_POINT)] };
+    // Its setpoint writes go through this binding: they would fail at the machine, not here.
+    const [limits] = await limitsOfPoints(ctx.database.db, [point.row.id]);
+    if (limits?.transport === "opcua") return { errors: [userError(["dataPointId"], "the point's setpoint writes go over OPC UA: change its actuation transport first")] };
     if (await ctx.database.db.transaction((tx) => removeBinding(tx, point.row.id, actorOf(ctx)))) ctx.pubsub.publish("ASSETS_CHANGED", { at: new Date().toISOString() });
     ctx.loaders.opcuaBinding.clear(point.row.id);
     return { dataPoint: toDataPoint(point.row, point.machinePath), errors: [] };
