@@ -6,11 +6,12 @@ import { tasks } from "../../schema/db/tasks.js";
 import { sitePathOf } from "../auth/identity.js";
 import type { Permission } from "../auth/permissions.js";
 import type { DbOrTx } from "../db/database.js";
+import { lotById, lotLinks, qualityResultsOf } from "../lots/lot.queries.js";
 
 /**
  * The records people can sign, by type. A signature is bound to the SHA-256 of the record's
  * canonical content as read here, so any later change of the record shows the signature invalid.
- * Another kind of record (a lot, a batch, a deviation) becomes signable by adding its reader.
+ * Another kind of record (a deviation, an order) becomes signable by adding its reader.
  */
 export interface SignableRecord {
   content: Record<string, unknown>;
@@ -37,6 +38,19 @@ export const signableRecords = {
     async read(db, id) {
       const [row] = await db.select({ alarm: alarms, path: machines.path }).from(alarms).innerJoin(machines, eq(machines.id, alarms.machineId)).where(eq(alarms.id, id));
       return row && { content: row.alarm, site: siteOfMachine(row.path) };
+    },
+  },
+  /**
+   * A batch record, as released: the lot row, the lots consumed into it and its quality results.
+   * The lots made from it later are not part of it, so using a released lot keeps its release valid.
+   */
+  lot: {
+    readPermission: "trace.read",
+    async read(db, id) {
+      const lot = await lotById(db, id);
+      if (!lot) return undefined;
+      const content = { lot, components: await lotLinks(db, id, "parents"), qualityResults: await qualityResultsOf(db, id) };
+      return { content, site: sitePathOf(lot.machinePath) };
     },
   },
   audit_entry: {
