@@ -47,6 +47,12 @@ export async function lotById(db: DbOrTx, id: number): Promise<LotRow | undefine
   return row;
 }
 
+/** A lot by its code, or else by its id: what people type on the command line. */
+export async function lotByCodeOrId(db: DbOrTx, codeOrId: string): Promise<LotRow | undefined> {
+  const [byCode] = await db.select().from(lots).where(eq(lots.code, codeOrId));
+  return byCode ?? (/^\d{1,15}$/.test(codeOrId) ? lotById(db, Number(codeOrId)) : undefined);
+}
+
 export async function lotsByIds(db: DbOrTx, ids: readonly number[]): Promise<LotRow[]> {
   return ids.length === 0 ? [] : db.select().from(lots).where(inArray(lots.id, [...ids]));
 }
@@ -171,4 +177,22 @@ export async function lotEvents(db: DbOrTx, lot: LotRow): Promise<LotEventRow[]>
     .from(events)
     .where(and(eq(events.machineId, lot.machineId), sql`${events.at} >= ${from.toISOString()}`, sql`${events.at} <= ${to.toISOString()}`))
     .orderBy(asc(events.at), asc(events.id));
+}
+
+export interface LotOperatorRow {
+  identity: string;
+  /** started, ended, consumed, quality, hold. */
+  did: string[];
+}
+
+/** Who started, ended, fed, tested or held the lot. */
+export async function lotOperators(db: DbOrTx, lot: LotRow): Promise<LotOperatorRow[]> {
+  const did = new Map<string, Set<string>>();
+  const add = (identity: string | null, what: string) => identity && (did.get(identity) ?? did.set(identity, new Set()).get(identity)!).add(what);
+  add(lot.startedBy, "started");
+  add(lot.endedBy, "ended");
+  add(lot.holdChangedBy, "hold");
+  for (const link of await lotLinks(db, lot.id, "parents")) add(link.recordedBy, "consumed");
+  for (const result of await qualityResultsOf(db, lot.id)) add(result.recordedBy, "quality");
+  return [...did].map(([identity, what]) => ({ identity, did: [...what] }));
 }

@@ -101,7 +101,7 @@ export async function checkedSignaturesOf(db: DbOrTx, publicKeyPem: string, type
 }
 
 /** What the hub's seal covers. */
-function signedText(s: Pick<SignatureRow, "recordType" | "recordId" | "recordHash" | "meaning" | "signerId" | "signerName" | "signedAt" | "reason">): string {
+export function signedText(s: Pick<SignatureRow, "recordType" | "recordId" | "recordHash" | "meaning" | "signerId" | "signerName" | "signedAt" | "reason">): string {
   return canonicalJson({
     recordType: s.recordType,
     recordId: s.recordId,

@@ -1,7 +1,7 @@
 import { Authorized, Ctx, FieldResolver, Resolver, Root } from "type-graphql";
 import { hubKeyFor } from "../../audit/hub-key.js";
 import { checkedSignaturesOf } from "../../signatures/signature.service.js";
-import { lotEvents, lotLinks, lotParameters, qualityResultsOf } from "../../lots/lot.queries.js";
+import { lotEvents, lotLinks, lotOperators, lotParameters, qualityResultsOf } from "../../lots/lot.queries.js";
 import { alarmById } from "../alarm/alarm.queries.js";
 import { Alarm, toAlarm } from "../alarm/alarm.type.js";
 import { Machine, toMachine } from "../asset/asset.type.js";
@@ -56,15 +56,7 @@ export class LotRecordResolver {
 
   @FieldResolver(() => [LotOperator], { description: "Who started, ended, fed, tested or held the lot." })
   async operators(@Root() lot: Lot, @Ctx() ctx: GraphqlContext): Promise<LotOperator[]> {
-    const db = ctx.database.db;
-    const did = new Map<string, Set<string>>();
-    const add = (identity: string | null, what: string) => identity && (did.get(identity) ?? did.set(identity, new Set()).get(identity)!).add(what);
-    add(lot.startedBy, "started");
-    add(lot.endedBy, "ended");
-    add(lot.row.holdChangedBy, "hold");
-    for (const link of await lotLinks(db, lot.dbId, "parents")) add(link.recordedBy, "consumed");
-    for (const result of await qualityResultsOf(db, lot.dbId)) add(result.recordedBy, "quality");
-    return [...did].map(([identity, what]) => Object.assign(new LotOperator(), { identity, did: [...what] }));
+    return (await lotOperators(ctx.database.db, lot.row)).map((operator) => Object.assign(new LotOperator(), operator));
   }
 }
 
