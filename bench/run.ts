@@ -10,6 +10,7 @@ const benches: Record<string, () => Promise<unknown>> = {
   kpi: () => import("./kpi.bench.js"),
   opcua: () => import("./opcua.bench.js"),
   audit: () => import("./audit.bench.js"),
+  "lot-export": () => import("./lot-export.bench.js"),
 };
 
 const name = process.argv[2] ?? "ingest";
