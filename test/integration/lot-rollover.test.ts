@@ -2,7 +2,6 @@ import { DateTime } from "luxon";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { applyPlantText } from "../../src/assets/plant-apply.js";
 import { machineByPath } from "../../src/assets/asset.queries.js";
-import { saveAutomation } from "../../src/automations/automation.service.js";
 import { machineContexts } from "../../src/events/event-context.js";
 import { createLogger } from "../../src/log/logger.js";
 import { rollLot } from "../../src/lots/lot-rollover.js";
@@ -45,16 +44,13 @@ describe("lots started and ended from a machine's signals", () => {
 
   beforeAll(async () => {
     testDb = await createTestDatabase("lot_rollover");
-    await applyPlantText(testDb.database, sealerPerSitePlant("roll", ["berlin"]), "plant.yaml", createLogger("silent"));
+    // From the plant file, with the default code template.
+    const automation = `automations:\n  - name: roll lots\n    trigger: batch.completed\n    actions:\n      - { type: next_lot, key: lot, product: pouch }\n`;
+    await applyPlantText(testDb.database, `${sealerPerSitePlant("roll", ["berlin"])}${automation}`, "plant.yaml", createLogger("silent"));
     const row = (await machineByPath(testDb.database.db, sealerPath("roll", "berlin")))!;
     machine = { id: row.id, path: row.path };
     ruleId = (await seedRule(testDb.database.db, machine.id, "temperature", "parts")).id;
-    const { row: automation } = await saveAutomation(
-      testDb.database.db,
-      { name: "roll lots", trigger: "batch.completed", actions: [{ type: "next_lot", key: "lot", code: "{{machine.name}}-{{date}}-{{seq}}", product: "pouch" }] },
-      "test",
-    );
-    automationId = automation.id;
+    automationId = (await testDb.database.query<{ id: number }>(`select id from automation where name = 'roll lots'`)).rows[0]!.id;
   });
   afterAll(async () => {
     await testDb?.drop();
