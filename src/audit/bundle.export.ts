@@ -6,7 +6,7 @@ import { verifyChain, type ChainReport, type ChainRow } from "./chain.verifier.j
 import { openBundle, csvLine, ExportRejected, type SealedManifest } from "./bundle.writer.js";
 import { readCheckpoints } from "./checkpoint.js";
 import type { HubKey } from "./hub-key.js";
-import { countPairs, renderSummaryPdf } from "./summary.pdf.js";
+import { countPairs, HOW_TO_VERIFY, renderSummaryPdf } from "./summary.pdf.js";
 
 /**
  * An auditor's bundle of one period: entries.ndjson and entries.csv (the records, streamed to
@@ -118,10 +118,7 @@ export async function exportAuditBundle(options: ExportOptions): Promise<ExportR
       { heading: "Records by action", pairs: countPairs(byAction) },
       { heading: `Records by actor${byActor.size > TOP_ACTORS ? ` (the ${TOP_ACTORS} most active of ${byActor.size})` : ""}`, pairs: countPairs(byActor, TOP_ACTORS) },
     ],
-    footer: [
-      "Check this export offline: plantgraph audit verify --bundle <this folder> --public-key <the hub's key>",
-      "manifest.json lists the SHA-256 of every file; manifest.sig is the hub's Ed25519 signature over it.",
-    ],
+    footer: HOW_TO_VERIFY,
   });
   await bundle.add(BUNDLE_FILES.summary, pdf);
 

@@ -19,6 +19,12 @@ export interface SummarySection {
   lines?: string[];
 }
 
+/** The footer of every bundle's summary. */
+export const HOW_TO_VERIFY = [
+  "Check this export offline: plantgraph audit verify --bundle <this folder> --public-key <the hub's key>",
+  "manifest.json lists the SHA-256 of every file; manifest.sig is the hub's Ed25519 signature over it.",
+];
+
 const PAGE = { width: 595.28, height: 841.89, margin: 50 };
 
 /**

@@ -3,12 +3,12 @@ import { auditCsvLine, AUDIT_CSV_COLUMNS, bundleRecord } from "../audit/bundle.e
 import { readEntriesAbout } from "../audit/audit.queries.js";
 import { csvLine, openBundle } from "../audit/bundle.writer.js";
 import type { HubKey } from "../audit/hub-key.js";
-import { countPairs, renderSummaryPdf, type SummarySection } from "../audit/summary.pdf.js";
+import { countPairs, HOW_TO_VERIFY, renderSummaryPdf, type SummarySection } from "../audit/summary.pdf.js";
 import type { Database } from "../db/database.js";
 import { tasksOf } from "../graphql/task/task.queries.js";
-import { readSignable, checkedSignaturesOf, recordHashOf } from "../signatures/signature.service.js";
+import { checkedSignaturesOf, recordHashOf } from "../signatures/signature.service.js";
 import { LOT_BUNDLE_FILES, LOT_BUNDLE_FORMAT } from "./lot-bundle.verify.js";
-import { linksAmong, lotEvents, lotLinks, lotOperators, lotParameters, lotsByIds, traceLots, type TraceDirection } from "./lot.queries.js";
+import { linksAmong, lotBatchRecord, lotEvents, lotLinks, lotOperators, lotParameters, lotsByIds, traceLots, type TraceDirection } from "./lot.queries.js";
 import type { LotRow } from "./lot.service.js";
 
 /**
@@ -45,8 +45,7 @@ export async function exportLotBundle(options: LotExportOptions): Promise<LotExp
   const bundle = await openBundle(options.out, key);
   const visible = (row: LotRow) => !options.sites || options.sites.includes(sitePathOf(row.machinePath));
 
-  const signable = (await readSignable(db, "lot", lot.id))!;
-  const record = signable.content as { lot: LotRow; qualityResults: { id: number; characteristic: string; value: number | null; unit: string | null; passed: boolean; note: string | null; recordedAt: Date; recordedBy: string }[] };
+  const record = (await lotBatchRecord(db, lot.id))!;
   const genealogy = { backward: await traced(options, "BACKWARD", visible), forward: await traced(options, "FORWARD", visible) };
   const lotIds = [...new Set([...genealogy.backward, ...genealogy.forward].map((t) => t.lot.id))];
   const events = await lotEvents(db, lot);
@@ -55,7 +54,7 @@ export async function exportLotBundle(options: LotExportOptions): Promise<LotExp
   const operators = await lotOperators(db, lot);
   const lotFile = {
     record,
-    recordHash: recordHashOf(signable),
+    recordHash: recordHashOf({ content: record, site: null }),
     consumedBy: await lotLinks(db, lot.id, "consumers"),
     genealogy: { ...genealogy, links: await linksAmong(db, lotIds) },
     parameters: await lotParameters(db, lot),
@@ -123,10 +122,7 @@ export async function exportLotBundle(options: LotExportOptions): Promise<LotExp
       ["Exported", `${createdAt} by ${options.createdBy}`],
     ],
     sections,
-    footer: [
-      "Check this export offline: plantgraph audit verify --bundle <this folder> --public-key <the hub's key>",
-      "manifest.json lists the SHA-256 of every file; manifest.sig is the hub's Ed25519 signature over it.",
-    ],
+    footer: HOW_TO_VERIFY,
   });
   await bundle.add(LOT_BUNDLE_FILES.summary, pdf);
 

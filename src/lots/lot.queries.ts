@@ -107,6 +107,17 @@ export async function qualityResultsOf(db: DbOrTx, lotId: number): Promise<Quali
   return db.select().from(qualityResults).where(eq(qualityResults.lotId, lotId)).orderBy(asc(qualityResults.recordedAt), asc(qualityResults.id));
 }
 
+/**
+ * The batch record, as a release signature covers it: the lot row, the lots consumed into it and
+ * its quality results. The lots made from it later are not part of it.
+ */
+export type LotBatchRecord = { lot: LotRow; components: LotLinkRow[]; qualityResults: QualityResultRow[] };
+
+export async function lotBatchRecord(db: DbOrTx, lotId: number): Promise<LotBatchRecord | undefined> {
+  const lot = await lotById(db, lotId);
+  return lot && { lot, components: await lotLinks(db, lotId, "parents"), qualityResults: await qualityResultsOf(db, lotId) };
+}
+
 /** A lot's window: from its start to its end, or to now while it runs. */
 const windowOf = (lot: LotRow) => ({ from: lot.startedAt, to: lot.endedAt ?? new Date() });
 

@@ -6,7 +6,7 @@ import { tasks } from "../../schema/db/tasks.js";
 import { sitePathOf } from "../auth/identity.js";
 import type { Permission } from "../auth/permissions.js";
 import type { DbOrTx } from "../db/database.js";
-import { lotById, lotLinks, qualityResultsOf } from "../lots/lot.queries.js";
+import { lotBatchRecord } from "../lots/lot.queries.js";
 
 /**
  * The records people can sign, by type. A signature is bound to the SHA-256 of the record's
@@ -40,17 +40,12 @@ export const signableRecords = {
       return row && { content: row.alarm, site: siteOfMachine(row.path) };
     },
   },
-  /**
-   * A batch record, as released: the lot row, the lots consumed into it and its quality results.
-   * The lots made from it later are not part of it, so using a released lot keeps its release valid.
-   */
+  /** A batch record (lotBatchRecord): using a released lot elsewhere keeps its release valid. */
   lot: {
     readPermission: "trace.read",
     async read(db, id) {
-      const lot = await lotById(db, id);
-      if (!lot) return undefined;
-      const content = { lot, components: await lotLinks(db, id, "parents"), qualityResults: await qualityResultsOf(db, id) };
-      return { content, site: sitePathOf(lot.machinePath) };
+      const record = await lotBatchRecord(db, id);
+      return record && { content: record, site: sitePathOf(record.lot.machinePath) };
     },
   },
   audit_entry: {
