@@ -8,14 +8,14 @@ import type { Database } from "../db/database.js";
 import { tasksOf } from "../graphql/task/task.queries.js";
 import { checkedSignaturesOf, recordHashOf } from "../signatures/signature.service.js";
 import { LOT_BUNDLE_FILES, LOT_BUNDLE_FORMAT } from "./lot-bundle.verify.js";
-import { linksAmong, lotBatchRecord, lotEvents, lotLinks, lotOperators, lotParameters, lotsByIds, traceLots, type TraceDirection } from "./lot.queries.js";
+import { alarmsOfEvents, linksAmong, lotBatchRecord, lotEvents, lotLinks, lotOperators, lotParameters, lotsByIds, traceLots, type TraceDirection } from "./lot.queries.js";
 import type { LotRow } from "./lot.service.js";
 
 /**
  * A lot's record as an evidence bundle: lot.json (the batch record as signatures cover it, its
- * genealogy both ways, process parameters, events and their tasks, operators, signatures),
- * genealogy.csv, quality-results.csv, the audit records about the lot and its tasks (NDJSON and
- * CSV, streamed), summary.pdf, all sealed by the hub's signed manifest.
+ * genealogy both ways, process parameters, events with their alarms and tasks, operators,
+ * signatures), genealogy.csv, quality-results.csv, the audit records about the lot, its alarms and
+ * its tasks (NDJSON and CSV, streamed), summary.pdf, all sealed by the hub's signed manifest.
  */
 
 export interface LotExportOptions {
@@ -49,6 +49,7 @@ export async function exportLotBundle(options: LotExportOptions): Promise<LotExp
   const genealogy = { backward: await traced(options, "BACKWARD", visible), forward: await traced(options, "FORWARD", visible) };
   const lotIds = [...new Set([...genealogy.backward, ...genealogy.forward].map((t) => t.lot.id))];
   const events = await lotEvents(db, lot);
+  const alarms = await alarmsOfEvents(db, events);
   const tasks = (await tasksOf(db, "eventId", events.map((e) => e.id))).map((t) => t.task);
   const signatures = (await checkedSignaturesOf(db, key.publicKeyPem, "lot", lot.id)).map(({ row, check }) => ({ ...row, valid: check.valid, problem: check.problem ?? null }));
   const operators = await lotOperators(db, lot);
@@ -59,6 +60,7 @@ export async function exportLotBundle(options: LotExportOptions): Promise<LotExp
     genealogy: { ...genealogy, links: await linksAmong(db, lotIds) },
     parameters: await lotParameters(db, lot),
     events,
+    alarms,
     tasks,
     operators,
     signatures,
@@ -85,6 +87,7 @@ export async function exportLotBundle(options: LotExportOptions): Promise<LotExp
   let auditRecords = 0;
   const subjects = [
     { entityType: "lot", entityIds: [String(lot.id)] },
+    { entityType: "alarm", entityIds: alarms.map((a) => String(a.id)) },
     { entityType: "task", entityIds: tasks.map((t) => String(t.id)) },
   ];
   for await (const row of readEntriesAbout(database.query, subjects)) {

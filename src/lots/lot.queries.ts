@@ -1,5 +1,5 @@
 import { and, asc, desc, eq, inArray, sql, type SQL } from "drizzle-orm";
-import { events } from "../../schema/db/events.js";
+import { alarms, events } from "../../schema/db/events.js";
 import { lotComponents, lots, qualityResults, type LotStatus } from "../../schema/db/lots.js";
 import { inSites } from "../assets/asset.queries.js";
 import { execute, type DbOrTx } from "../db/database.js";
@@ -206,4 +206,12 @@ export async function lotOperators(db: DbOrTx, lot: LotRow): Promise<LotOperator
   for (const link of await lotLinks(db, lot.id, "parents")) add(link.recordedBy, "consumed");
   for (const result of await qualityResultsOf(db, lot.id)) add(result.recordedBy, "quality");
   return [...did].map(([identity, what]) => ({ identity, did: [...what] }));
+}
+
+export type LotAlarmRow = typeof alarms.$inferSelect;
+
+/** The alarms of the given events (a lot's), oldest first. */
+export async function alarmsOfEvents(db: DbOrTx, lotEvents: readonly LotEventRow[]): Promise<LotAlarmRow[]> {
+  const ids = [...new Set(lotEvents.flatMap((e) => (e.alarmId === null ? [] : [e.alarmId])))];
+  return ids.length === 0 ? [] : db.select().from(alarms).where(inArray(alarms.id, ids)).orderBy(asc(alarms.id));
 }

@@ -285,6 +285,9 @@ describe("lots and traces over GraphQL", () => {
     const pouchFile = JSON.parse(await readFile(path.join(pouch.directory, "lot.json"), "utf8"));
     expect(pouchFile.tasks.map((t: any) => t.title)).toEqual(["check the sealer"]);
     expect(pouchFile.events.length).toBeGreaterThan(0);
+    expect(pouchFile.alarms).toHaveLength(1);
+    const pouchAudit = (await readFile(path.join(pouch.directory, "audit.ndjson"), "utf8")).trim().split("\n").map((line) => JSON.parse(line));
+    expect(pouchAudit.map((e) => `${e.entityType}:${e.action}`)).toEqual(expect.arrayContaining(["alarm:alarm.raised", "lot:lot.started", "lot:lot.hold_changed"]));
     expect(pouchFile.operators).toContainEqual({ identity: identities.engineer, did: ["hold"] });
 
     // One changed byte anywhere is refused.
