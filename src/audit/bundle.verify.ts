@@ -2,11 +2,11 @@ import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
-import { createInterface } from "node:readline";
 import { LOT_BUNDLE_FORMAT, verifyLotBundle, type LotBundleReport } from "../lots/lot-bundle.verify.js";
 import { BUNDLE_FILES, BUNDLE_FORMAT, type BundleManifest } from "./bundle.export.js";
+import { readBundleEntries, type SealedBundle } from "./bundle.read.js";
 import { MANIFEST_FILE, MANIFEST_SIGNATURE_FILE, type SealedManifest } from "./bundle.writer.js";
-import { verifyChain, type ChainReport, type ChainRow } from "./chain.verifier.js";
+import { verifyChain, type ChainReport } from "./chain.verifier.js";
 import { PUBLIC_KEY_FILE, readCheckpoints } from "./checkpoint.js";
 import { keyIdOf, signatureValid } from "./hub-key.js";
 
@@ -22,14 +22,6 @@ export interface BundleReport {
   checkpointsRejected: string[];
   /** A lot record bundle: its records and signatures. */
   lotRecord?: LotBundleReport;
-}
-
-/** A bundle whose seal holds: the manifest is signed by the key and every file has its hash. */
-export interface SealedBundle {
-  dir: string;
-  manifest: SealedManifest;
-  keyId: string;
-  publicKeyPem: string;
 }
 
 type Progress = (records: number, expected: number) => void;
@@ -92,16 +84,6 @@ async function verifyTrailBundle({ dir, manifest: sealed, publicKeyPem }: Sealed
   });
   const complete = chain.ok && chain.records === manifest.records && chain.headHash === manifest.head.hash;
   return { ok: complete && rejected.length === 0, chain, checkpointsRejected: rejected };
-}
-
-/** The audit records of a bundle file (NDJSON, as bundleRecord writes them). */
-export async function* readBundleEntries(file: string): AsyncGenerator<ChainRow> {
-  const lines = createInterface({ input: createReadStream(file, "utf8"), crlfDelay: Infinity });
-  for await (const line of lines) {
-    if (line === "") continue;
-    const { id, seq, contentHash, prevHash, hash, ...content } = JSON.parse(line) as Record<string, unknown>;
-    yield { id: Number(id), seq: Number(seq), contentHash: String(contentHash), prevHash: String(prevHash), hash: String(hash), content: content as unknown as ChainRow["content"] };
-  }
 }
 
 async function sha256OfFile(file: string): Promise<string> {

@@ -1,8 +1,7 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { contentHashOf, linkHashOf } from "../audit/audit-hash.js";
-import type { SealedBundle } from "../audit/bundle.verify.js";
-import { readBundleEntries } from "../audit/bundle.verify.js";
+import { readBundleEntries, type SealedBundle } from "../audit/bundle.read.js";
 import { signatureValid } from "../audit/hub-key.js";
 import { recordHashOf, signedText, type SignatureRow } from "../signatures/signature.service.js";
 
