@@ -11,6 +11,7 @@ const benches: Record<string, () => Promise<unknown>> = {
   opcua: () => import("./opcua.bench.js"),
   audit: () => import("./audit.bench.js"),
   "opcua-actuation": () => import("./opcua-actuation.bench.js"),
+  "lot-export": () => import("./lot-export.bench.js"),
 };
 
 const name = process.argv[2] ?? "ingest";

@@ -191,7 +191,7 @@ audit
   .action(async (options: { from: Date; to: Date; out: string }) => {
     const { config, log } = boot();
     const cli = await import("./audit/audit.cli.js");
-    const { ExportRejected } = await import("./audit/bundle.export.js");
+    const { ExportRejected } = await import("./audit/bundle.writer.js");
     const { exportTrail } = await import("./audit/export.service.js");
     const { hubKeyFor } = await import("./audit/hub-key.js");
     await withAccess(config, log, "audit export", async () => null, async (database, identity) => {
@@ -232,6 +232,42 @@ audit
       const checkpoint = signCheckpoint(key, await chainHead(database.query), new Date());
       for (const sink of checkpointSinks(config)) await sink.write(checkpoint, key.publicKeyPem);
       console.log(`checkpoint signed: seq ${checkpoint.seq}, hash ${checkpoint.hash}, key ${checkpoint.keyId}`);
+    });
+  });
+
+const lot = program.command("lot").description("lots (batches) and their records");
+
+lot
+  .command("export")
+  .description("write a lot's record as a bundle: lot.json with its genealogy both ways, CSV files, its audit records, a PDF summary, a signed manifest")
+  .argument("<lot>", "the lot's code, or its id")
+  .requiredOption("--out <dir>", "a new or empty directory for the bundle")
+  .action(async (codeOrId: string, options: { out: string }) => {
+    const { config, log } = boot();
+    const { ExportRejected } = await import("./audit/bundle.writer.js");
+    const { hubKeyFor } = await import("./audit/hub-key.js");
+    const { lotByCodeOrId } = await import("./lots/lot.queries.js");
+    const { exportLotRecord } = await import("./lots/lot-export.service.js");
+    const { sitePathOf, scopedSites } = await import("./auth/identity.js");
+    const sitesOf = async (database: Database) => {
+      const row = await lotByCodeOrId(database.db, codeOrId);
+      return row ? [sitePathOf(row.machinePath)] : [];
+    };
+    await withAccess(config, log, "lot export", sitesOf, async (database, identity) => {
+      const row = await lotByCodeOrId(database.db, codeOrId);
+      if (!row) {
+        console.error(`no lot has the code or id ${JSON.stringify(codeOrId)}`);
+        process.exitCode = EXIT_FAILURE;
+        return;
+      }
+      try {
+        const result = await exportLotRecord({ database, key: await hubKeyFor(config), lot: row, out: path.resolve(options.out), createdBy: identity.id, sites: scopedSites(identity.scope) });
+        console.log(`exported lot ${row.code}: ${result.lots} lots in its genealogy, ${result.auditRecords} audit records, to ${result.dir} (manifest SHA-256 ${result.manifestSha256})`);
+      } catch (error) {
+        if (!(error instanceof ExportRejected)) throw error;
+        console.error(error.message);
+        process.exitCode = EXIT_FAILURE;
+      }
     });
   });
 

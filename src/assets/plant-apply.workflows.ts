@@ -95,7 +95,7 @@ export async function applyAutomations(tx: Tx, specs: readonly ValidAutomation[]
   const known = new Map<string, boolean>();
   for (const [a, spec] of specs.entries()) {
     for (const [i, action] of spec.actions.entries()) {
-      if (action.type === "actuate") continue; // writes a point of the event's machine, through no integration
+      if (action.type === "actuate" || action.type === "next_lot") continue; // acts on the event's machine, through no integration
       if (!known.has(action.integration)) known.set(action.integration, (await integrationByName(tx, action.integration)) !== undefined);
       if (known.get(action.integration)) continue;
       const message = `no integration "${action.integration}": declare it under integrations or create it first`;

@@ -1,6 +1,7 @@
 import { readFile } from "node:fs/promises";
 import type { Config } from "../config.js";
 import type { Database } from "../db/database.js";
+import type { LotBundleReport } from "../lots/lot-bundle.verify.js";
 import type { BundleReport } from "./bundle.verify.js";
 import type { ChainProblem } from "./chain.verifier.js";
 import { linkAllPending } from "./chainer.js";
@@ -32,12 +33,23 @@ export function describeTrail(report: TrailReport): string {
 
 export function describeBundle(report: BundleReport): string {
   if (report.bundleProblem) return `bundle NOT verified: ${report.bundleProblem}${report.keyId ? ` (key ${report.keyId})` : ""}`;
+  if (report.lotRecord) return describeLotBundle(report.lotRecord, report.keyId!);
   const chain = report.chain!;
   const lines = [
     chain.ok ? `bundle verified: ${chain.records} records, seq ${chain.firstSeq ?? "-"}..${chain.lastSeq ?? "-"}, head ${chain.headHash}` : describeProblem(chain.problem!),
     `signed by key ${report.keyId}; signed checkpoints matched: ${chain.checkpointsMatched}`,
   ];
   if (report.checkpointsRejected.length > 0) lines.push(`checkpoint files NOT signed by this key: ${report.checkpointsRejected.join(", ")}`);
+  return lines.join("\n");
+}
+
+function describeLotBundle(lot: LotBundleReport, keyId: string): string {
+  if (lot.problems.length > 0) return [`lot bundle NOT verified (lot ${lot.lotCode}, key ${keyId}):`, ...lot.problems.map((p) => `  ${p}`)].join("\n");
+  const lines = [
+    `lot bundle verified: lot ${lot.lotCode}, ${lot.lots} lots in its genealogy, ${lot.auditRecords} audit records each matching its hash and chain link`,
+    `signed by key ${keyId}; ${lot.signatures} electronic signatures sealed by it`,
+  ];
+  if (lot.signaturesNoLongerMatching > 0) lines.push(`${lot.signaturesNoLongerMatching} of them were made on an earlier state of the lot's record: no longer valid for it`);
   return lines.join("\n");
 }
 

@@ -61,6 +61,29 @@ export async function* readChain(query: RawQuery, range: SeqRange = { afterSeq: 
   }
 }
 
+export interface AuditSubject {
+  entityType: string;
+  entityIds: readonly string[];
+}
+
+/** The chained entries about some records (e.g. a lot and its tasks), in chain order, page by page. */
+export async function* readEntriesAbout(query: RawQuery, subjects: readonly AuditSubject[], pageSize = DEFAULT_PAGE): AsyncGenerator<ChainRow> {
+  const wanted = subjects.filter((s) => s.entityIds.length > 0);
+  if (wanted.length === 0) return;
+  const params: unknown[] = [];
+  const about = wanted.map((s) => `(entity_type = $${params.push(s.entityType)} and entity_id = any($${params.push([...s.entityIds])}::text[]))`).join(" or ");
+  let after = 0;
+  for (;;) {
+    const { rows } = await query<ChainRecord>(
+      `select ${CHAIN_COLUMNS} from audit_entry where seq > $${params.length + 1} and (${about}) order by seq limit ${pageSize}`,
+      [...params, after],
+    );
+    for (const row of rows) yield toChainRow(row);
+    if (rows.length < pageSize) return;
+    after = Number(rows.at(-1)!.seq);
+  }
+}
+
 /** The highest seq stored, whatever the head says (rows beyond it would be forged ones). */
 async function lastSeq(query: RawQuery): Promise<number> {
   const { rows } = await query<{ last: string | null }>(`select max(seq) as last from audit_entry`);

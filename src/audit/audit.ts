@@ -36,6 +36,7 @@ export const auditActions = [
   "lot.component_added",
   "lot.quality_recorded",
   "lot.hold_changed",
+  "lot.exported",
   "retention.changed",
   "telemetry.expired",
   // Setpoint writes, step by step; old and new values are the point's value before and after.

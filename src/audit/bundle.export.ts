@@ -1,14 +1,12 @@
-import { createHash } from "node:crypto";
-import { copyFile, mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { RawQuery } from "../db/database.js";
 import { GENESIS_HASH } from "./audit-hash.js";
 import { chainHead, hashAt, readChain, seqRangeOfPeriod } from "./audit.queries.js";
 import { verifyChain, type ChainReport, type ChainRow } from "./chain.verifier.js";
-import { PUBLIC_KEY_FILE, readCheckpoints } from "./checkpoint.js";
-import { hashedFile, type WrittenFile } from "./hashed-file.js";
+import { openBundle, csvLine, ExportRejected, type SealedManifest } from "./bundle.writer.js";
+import { readCheckpoints } from "./checkpoint.js";
 import type { HubKey } from "./hub-key.js";
-import { renderSummaryPdf } from "./summary.pdf.js";
+import { countPairs, HOW_TO_VERIFY, renderSummaryPdf } from "./summary.pdf.js";
 
 /**
  * An auditor's bundle of one period: entries.ndjson and entries.csv (the records, streamed to
@@ -18,21 +16,17 @@ import { renderSummaryPdf } from "./summary.pdf.js";
  */
 
 export const BUNDLE_FORMAT = "plantgraph-audit-bundle/1";
-export const BUNDLE_FILES = { entries: "entries.ndjson", csv: "entries.csv", summary: "summary.pdf", manifest: "manifest.json", signature: "manifest.sig", checkpoints: "checkpoints" } as const;
+export const BUNDLE_FILES = { entries: "entries.ndjson", csv: "entries.csv", summary: "summary.pdf", checkpoints: "checkpoints" } as const;
 
-export interface BundleManifest {
+export interface BundleManifest extends SealedManifest {
   format: typeof BUNDLE_FORMAT;
   period: { from: string; to: string };
-  createdAt: string;
-  createdBy: string;
   records: number;
   /** The chain position before the first record and its hash: where the bundle's chain starts. */
   start: { seq: number; hash: string };
   /** The last record's seq and hash. */
   head: { seq: number; hash: string };
   chainId: string;
-  keyId: string;
-  files: { name: string; sha256: string; bytes: number }[];
 }
 
 export interface ExportOptions {
@@ -55,19 +49,13 @@ export interface ExportResult {
   verification: ChainReport;
 }
 
-export class ExportRejected extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "ExportRejected";
-  }
-}
-
-const CSV_COLUMNS = ["id", "seq", "at", "actor", "action", "entity_type", "entity_id", "old_value", "new_value", "reason", "request_id", "content_hash", "prev_hash", "hash"];
+const TOP_ACTORS = 25;
+export const AUDIT_CSV_COLUMNS = ["id", "seq", "at", "actor", "action", "entity_type", "entity_id", "old_value", "new_value", "reason", "request_id", "content_hash", "prev_hash", "hash"];
 
 export async function exportAuditBundle(options: ExportOptions): Promise<ExportResult> {
   const { query, key, from, to, out } = options;
   if (!(from < to)) throw new ExportRejected(`--from (${from.toISOString()}) must be before --to (${to.toISOString()})`);
-  await prepareEmptyDirectory(out);
+  const bundle = await openBundle(out, key);
 
   const { chainId } = await chainHead(query);
   const range = await seqRangeOfPeriod(query, from, to);
@@ -75,9 +63,9 @@ export async function exportAuditBundle(options: ExportOptions): Promise<ExportR
   const start = { seq: startSeq, hash: startSeq === 0 ? GENESIS_HASH : ((await hashAt(query, startSeq)) ?? GENESIS_HASH) };
   const expected = range ? (range.toSeq ?? startSeq) - startSeq : 0;
 
-  const entries = hashedFile(path.join(out, BUNDLE_FILES.entries));
-  const csv = hashedFile(path.join(out, BUNDLE_FILES.csv));
-  await csv.write(`${CSV_COLUMNS.join(",")}\r\n`);
+  const entries = bundle.stream(BUNDLE_FILES.entries);
+  const csv = bundle.stream(BUNDLE_FILES.csv);
+  await csv.write(csvLine(AUDIT_CSV_COLUMNS));
   const byAction = new Map<string, number>();
   const byActor = new Map<string, number>();
   const rows = range ? readChain(query, range) : emptyChain();
@@ -91,7 +79,7 @@ export async function exportAuditBundle(options: ExportOptions): Promise<ExportR
       firstSeq ??= row.seq;
       last = { seq: row.seq, hash: row.hash };
       await entries.write(`${JSON.stringify(bundleRecord(row))}\n`);
-      await csv.write(`${csvLine(row)}\r\n`);
+      await csv.write(auditCsvLine(row));
       byAction.set(row.content.action, (byAction.get(row.content.action) ?? 0) + 1);
       byActor.set(row.content.actor, (byActor.get(row.content.actor) ?? 0) + 1);
       yield row;
@@ -109,43 +97,32 @@ export async function exportAuditBundle(options: ExportOptions): Promise<ExportR
   for await (const _ of all) {
     // written by the generator
   }
-  const files: { name: string; written: WrittenFile }[] = [
-    { name: BUNDLE_FILES.entries, written: await entries.close() },
-    { name: BUNDLE_FILES.csv, written: await csv.close() },
-  ];
+  await entries.close();
+  await csv.close();
 
   const createdAt = new Date().toISOString();
   const head = last;
-  await writeFile(path.join(out, PUBLIC_KEY_FILE), key.publicKeyPem);
-  files.push({ name: PUBLIC_KEY_FILE, written: digest(key.publicKeyPem) });
-  if (inside.length > 0) {
-    await mkdir(path.join(out, BUNDLE_FILES.checkpoints));
-    for (const { file: name } of inside) {
-      await copyFile(path.join(options.checkpointDir!, name), path.join(out, BUNDLE_FILES.checkpoints, name));
-      files.push({ name: `${BUNDLE_FILES.checkpoints}/${name}`, written: await digestFile(path.join(out, BUNDLE_FILES.checkpoints, name)) });
-    }
-  }
+  for (const { file: name } of inside) await bundle.copy(path.join(options.checkpointDir!, name), `${BUNDLE_FILES.checkpoints}/${name}`);
   const pdf = await renderSummaryPdf({
-    from: from.toISOString(),
-    to: to.toISOString(),
+    title: "Audit trail export",
     createdAt,
-    createdBy: options.createdBy,
-    records,
-    firstSeq,
-    lastSeq: records > 0 ? last.seq : undefined,
-    prevHash: start.hash,
-    headHash: head.hash,
-    chainId,
-    keyId: key.keyId,
-    checkpoints: verification.checkpointsMatched,
-    verification: verification.ok ? "the chain verified: no record edited, deleted, inserted or reordered" : `FAILED: ${verification.problem!.kind} at seq ${verification.problem!.seq}: ${verification.problem!.detail}`,
-    byAction,
-    byActor,
+    facts: [
+      ["Period (UTC, end excluded)", `${from.toISOString()} to ${to.toISOString()}`],
+      ["Records", records === 0 ? "none" : `${records} (seq ${firstSeq} to ${last.seq})`],
+      ["Verification", verification.ok ? "the chain verified: no record edited, deleted, inserted or reordered" : `FAILED: ${verification.problem!.kind} at seq ${verification.problem!.seq}: ${verification.problem!.detail}`],
+      ["Signed checkpoints inside", String(verification.checkpointsMatched)],
+      ["Exported", `${createdAt} by ${options.createdBy}`],
+    ],
+    sections: [
+      { heading: "Chain", fixed: [`previous hash  ${start.hash}`, `head hash      ${head.hash}`, `chain id       ${chainId}`, `hub key id     ${key.keyId}`] },
+      { heading: "Records by action", pairs: countPairs(byAction) },
+      { heading: `Records by actor${byActor.size > TOP_ACTORS ? ` (the ${TOP_ACTORS} most active of ${byActor.size})` : ""}`, pairs: countPairs(byActor, TOP_ACTORS) },
+    ],
+    footer: HOW_TO_VERIFY,
   });
-  await writeFile(path.join(out, BUNDLE_FILES.summary), pdf);
-  files.push({ name: BUNDLE_FILES.summary, written: digest(pdf) });
+  await bundle.add(BUNDLE_FILES.summary, pdf);
 
-  const manifest: BundleManifest = {
+  const { manifest, manifestSha256 } = await bundle.seal({
     format: BUNDLE_FORMAT,
     period: { from: from.toISOString(), to: to.toISOString() },
     createdAt,
@@ -154,13 +131,8 @@ export async function exportAuditBundle(options: ExportOptions): Promise<ExportR
     start,
     head,
     chainId,
-    keyId: key.keyId,
-    files: files.map(({ name, written }) => ({ name, ...written })),
-  };
-  const manifestText = `${JSON.stringify(manifest, null, 2)}\n`;
-  await writeFile(path.join(out, BUNDLE_FILES.manifest), manifestText);
-  await writeFile(path.join(out, BUNDLE_FILES.signature), `${key.sign(manifestText)}\n`);
-  return { dir: out, manifest, manifestSha256: digest(manifestText).sha256, verification };
+  } as const);
+  return { dir: out, manifest, manifestSha256, verification };
 }
 
 /** One line of entries.ndjson: the stored record with its chain fields. */
@@ -168,33 +140,11 @@ export function bundleRecord(row: ChainRow): Record<string, unknown> {
   return { id: row.id, seq: row.seq, ...row.content, contentHash: row.contentHash, prevHash: row.prevHash, hash: row.hash };
 }
 
-function csvLine(row: ChainRow): string {
+/** One audit record as a line of AUDIT_CSV_COLUMNS. */
+export function auditCsvLine(row: ChainRow): string {
   const c = row.content;
   const json = (value: unknown) => (value === null ? "" : JSON.stringify(value));
-  return [row.id, row.seq, c.at, c.actor, c.action, c.entityType, c.entityId, json(c.oldValue), json(c.newValue), c.reason ?? "", c.requestId ?? "", row.contentHash, row.prevHash, row.hash]
-    .map((cell) => csvCell(String(cell)))
-    .join(",");
-}
-
-/** RFC 4180; a leading = + - @ is prefixed with ' so spreadsheets do not run it as a formula. */
-function csvCell(text: string): string {
-  const safe = /^[=+\-@\t\r]/.test(text) ? `'${text}` : text;
-  return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
-}
-
-async function prepareEmptyDirectory(dir: string): Promise<void> {
-  await mkdir(dir, { recursive: true });
-  const present = await readdir(dir);
-  if (present.length > 0) throw new ExportRejected(`${dir} is not empty (${present.length} entries): choose a new directory for the bundle`);
+  return csvLine([row.id, row.seq, c.at, c.actor, c.action, c.entityType, c.entityId, json(c.oldValue), json(c.newValue), c.reason, c.requestId, row.contentHash, row.prevHash, row.hash]);
 }
 
 async function* emptyChain(): AsyncGenerator<ChainRow> {}
-
-function digest(content: string | Uint8Array): WrittenFile {
-  const bytes = typeof content === "string" ? Buffer.from(content, "utf8") : content;
-  return { sha256: createHash("sha256").update(bytes).digest("hex"), bytes: bytes.length };
-}
-
-async function digestFile(file: string): Promise<WrittenFile> {
-  return digest(await readFile(file));
-}

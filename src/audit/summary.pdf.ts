@@ -1,34 +1,39 @@
 import { PDFDocument, StandardFonts, rgb, type PDFFont, type PDFPage } from "pdf-lib";
 
-/** What a person needs to read about an export: what it covers, whether it verified, who did what. */
-export interface ExportSummary {
-  from: string;
-  to: string;
+/**
+ * What a person reads first about a bundle: a title, the facts, then sections of label/value
+ * pairs, fixed-width lines (hashes) or plain lines, and how to check it.
+ */
+export interface SummaryDocument {
+  title: string;
   createdAt: string;
-  createdBy: string;
-  records: number;
-  firstSeq?: number;
-  lastSeq?: number;
-  prevHash: string;
-  headHash: string;
-  chainId: string;
-  keyId: string;
-  checkpoints: number;
-  verification: string;
-  byAction: ReadonlyMap<string, number>;
-  byActor: ReadonlyMap<string, number>;
+  facts: [string, string][];
+  sections: SummarySection[];
+  footer: string[];
 }
 
+export interface SummarySection {
+  heading: string;
+  pairs?: [string, string][];
+  fixed?: string[];
+  lines?: string[];
+}
+
+/** The footer of every bundle's summary. */
+export const HOW_TO_VERIFY = [
+  "Check this export offline: plantgraph audit verify --bundle <this folder> --public-key <the hub's key>",
+  "manifest.json lists the SHA-256 of every file; manifest.sig is the hub's Ed25519 signature over it.",
+];
+
 const PAGE = { width: 595.28, height: 841.89, margin: 50 };
-const TOP_ACTORS = 25;
 
 /**
- * A one- or two-page PDF with the standard Helvetica fonts (nothing to embed or download). Text
- * outside their WinAnsi character set is shown as "?" rather than failing the export.
+ * A PDF with the standard Helvetica fonts (nothing to embed or download), as many pages as it
+ * needs. Text outside their WinAnsi character set is shown as "?" rather than failing the export.
  */
-export async function renderSummaryPdf(summary: ExportSummary): Promise<Uint8Array> {
+export async function renderSummaryPdf(summary: SummaryDocument): Promise<Uint8Array> {
   const doc = await PDFDocument.create();
-  doc.setTitle(`Audit trail ${summary.from} to ${summary.to}`);
+  doc.setTitle(summary.title);
   doc.setProducer("plantgraph");
   doc.setCreationDate(new Date(summary.createdAt));
   const regular = await doc.embedFont(StandardFonts.Helvetica);
@@ -36,32 +41,26 @@ export async function renderSummaryPdf(summary: ExportSummary): Promise<Uint8Arr
   const mono = await doc.embedFont(StandardFonts.Courier);
   const writer = lineWriter(doc, regular);
 
-  writer.line("Audit trail export", { font: bold, size: 18 });
+  writer.line(summary.title, { font: bold, size: 18 });
   writer.gap();
-  const facts: [string, string][] = [
-    ["Period (UTC, end excluded)", `${summary.from} to ${summary.to}`],
-    ["Records", summary.records === 0 ? "none" : `${summary.records} (seq ${summary.firstSeq} to ${summary.lastSeq})`],
-    ["Verification", summary.verification],
-    ["Signed checkpoints inside", String(summary.checkpoints)],
-    ["Exported", `${summary.createdAt} by ${summary.createdBy}`],
-  ];
-  for (const [label, value] of facts) writer.pair(label, value, bold);
+  for (const [label, value] of summary.facts) writer.pair(label, value, bold);
+  for (const section of summary.sections) {
+    writer.gap();
+    writer.line(section.heading, { font: bold, size: 12 });
+    for (const [label, value] of section.pairs ?? []) writer.pair(label, value, regular);
+    for (const text of section.fixed ?? []) writer.line(text, { font: mono, size: 8 });
+    for (const text of section.lines ?? []) writer.line(text);
+  }
   writer.gap();
-  writer.line("Chain", { font: bold, size: 12 });
-  writer.line(`previous hash  ${summary.prevHash}`, { font: mono, size: 8 });
-  writer.line(`head hash      ${summary.headHash}`, { font: mono, size: 8 });
-  writer.line(`chain id       ${summary.chainId}`, { font: mono, size: 8 });
-  writer.line(`hub key id     ${summary.keyId}`, { font: mono, size: 8 });
-  writer.gap();
-  writer.line("Records by action", { font: bold, size: 12 });
-  for (const [action, count] of sortedByCount(summary.byAction)) writer.pair(action, String(count), regular);
-  writer.gap();
-  writer.line(`Records by actor${summary.byActor.size > TOP_ACTORS ? ` (the ${TOP_ACTORS} most active of ${summary.byActor.size})` : ""}`, { font: bold, size: 12 });
-  for (const [actor, count] of sortedByCount(summary.byActor).slice(0, TOP_ACTORS)) writer.pair(actor, String(count), regular);
-  writer.gap();
-  writer.line("Check this export offline: plantgraph audit verify --bundle <this folder> --public-key <the hub's key>", { size: 8 });
-  writer.line("manifest.json lists the SHA-256 of every file; manifest.sig is the hub's Ed25519 signature over it.", { size: 8 });
+  for (const text of summary.footer) writer.line(text, { size: 8 });
   return doc.save();
+}
+
+/** Counts as label/value pairs, largest first. */
+export function countPairs(counts: ReadonlyMap<string, number>, top = Infinity): [string, string][] {
+  return sortedByCount(counts)
+    .slice(0, top)
+    .map(([label, count]) => [label, String(count)]);
 }
 
 function sortedByCount(counts: ReadonlyMap<string, number>): [string, number][] {

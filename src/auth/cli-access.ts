@@ -19,6 +19,7 @@ export const cliCommandPermissions = {
   "audit verify": "audit.read",
   "audit export": "audit.export",
   "audit checkpoint": "audit.export",
+  "lot export": "audit.export",
 } as const satisfies Record<string, Permission>;
 export type CliCommand = keyof typeof cliCommandPermissions;
 

@@ -35,6 +35,9 @@ const actionKey = z.string().regex(/^[a-z][a-z0-9_-]{0,31}$/, { message: "expect
 const integrationName = z.string().trim().min(1, { message: "expected an integration name" });
 const template = (max: number) => z.string().min(1).max(max);
 
+/** The code of a lot a next_lot action starts, unless it gives another. */
+export const DEFAULT_LOT_CODE = "{{machine.name}}-{{date}}-{{seq}}";
+
 export const automationAction = z.discriminatedUnion("type", [
   z.strictObject({
     type: z.literal("create_task"),
@@ -69,6 +72,16 @@ export const automationAction = z.discriminatedUnion("type", [
     point: assetName,
     value: z.number().finite(),
     reason: z.string().trim().min(1).max(500).optional(),
+  }),
+  /**
+   * Ends the event's machine's running lot (with the batch's parts, on batch.completed) and starts
+   * the next, its code from a template: {{machine.name}}, {{machine.path}}, {{date}}, {{seq}}.
+   */
+  z.strictObject({
+    type: z.literal("next_lot"),
+    key: actionKey,
+    code: template(128).default(DEFAULT_LOT_CODE),
+    product: z.string().trim().min(1).max(128).optional(),
   }),
 ]);
 export type AutomationAction = z.output<typeof automationAction>;

@@ -9,6 +9,8 @@ import { automationAction, automationConditions, type AutomationAction, type Aut
 import { execute, type Tx } from "../db/database.js";
 import type { MachineState } from "../telemetry/machine-state.js";
 import type { AfterCommit } from "./after-commit.js";
+import { rollLot } from "../lots/lot-rollover.js";
+import { LotRejected } from "../lots/lot.service.js";
 import type { MachineContext } from "./event-context.js";
 
 export type EventRow = typeof events.$inferSelect;
@@ -118,6 +120,10 @@ export class EventWriter {
           await this.actuate(event, automation, action);
           continue;
         }
+        if (action.type === "next_lot") {
+          await this.nextLot(event, automation, action, facts.machine);
+          continue;
+        }
         const integration = (await this.integrations()).get(action.integration);
         const outsideSite = integration?.site && facts.machine && facts.machine.site !== integration.site;
         if (!integration || outsideSite) {
@@ -154,6 +160,22 @@ export class EventWriter {
     });
     if (!requested.ok) await this.skipped(event, automation.id, `${action.key}: ${requested.message}`);
     else this.planned.set(`${automation.id}:${event.machineId}`, event.at.getTime());
+  }
+
+  /** A machine's signal rolls its lots over: in the event's transaction, audited in the automation's name. */
+  private async nextLot(event: EventRow, automation: ParsedAutomation, action: Extract<AutomationAction, { type: "next_lot" }>, machine: MachineContext | undefined): Promise<void> {
+    if (!machine) return this.skipped(event, automation.id, `${action.key}: the event has no machine to make lots on`);
+    const detail = event.detail as { batchSize?: unknown; batchesCompleted?: unknown } | null;
+    const quantity = typeof detail?.batchSize === "number" ? detail.batchSize * (typeof detail.batchesCompleted === "number" ? detail.batchesCompleted : 1) : undefined;
+    try {
+      // A savepoint: a refused start leaves the running lot running.
+      const { ended, started } = await this.tx.transaction((savepoint) => rollLot(savepoint, { machine, at: event.at, codeTemplate: action.code, product: action.product, quantity, by: { actor: automationActor(automation.id) } }));
+      this.after.publish("TRACE_UPDATED", { lotIds: ended ? [started.id, ended.id] : [started.id], at: new Date().toISOString() });
+      this.planned.set(`${automation.id}:${event.machineId}`, event.at.getTime());
+    } catch (error) {
+      if (!(error instanceof LotRejected)) throw error;
+      await this.skipped(event, automation.id, `${action.key}: ${error.message}`);
+    }
   }
 
   private async inCooldown(automation: typeof automations.$inferSelect, event: EventRow): Promise<boolean> {

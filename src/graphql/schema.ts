@@ -19,6 +19,7 @@ import { MachineTaskResolver } from "./task/machine-task.resolver.js";
 import { ActuationResolver } from "./actuation/actuation.resolver.js";
 import { DataPointActuationResolver, MachineMethodResolver } from "./actuation/actuation-target.resolver.js";
 import { EventActionResolver } from "./event-action/event-action.resolver.js";
+import { LotExportResolver } from "./lot/lot-export.resolver.js";
 import { LotEventResolver, LotRecordResolver } from "./lot/lot-record.resolver.js";
 import { LotResolver } from "./lot/lot.resolver.js";
 import { MachineCapacityResolver, MachineSuggestionResolver, OrderResolver } from "./order/order.resolver.js";
@@ -51,6 +52,7 @@ export const resolvers = [
   LotResolver,
   LotRecordResolver,
   LotEventResolver,
+  LotExportResolver,
   ActuationResolver,
   DataPointActuationResolver,
   MachineMethodResolver,

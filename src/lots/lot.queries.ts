@@ -1,5 +1,5 @@
 import { and, asc, desc, eq, inArray, sql, type SQL } from "drizzle-orm";
-import { events } from "../../schema/db/events.js";
+import { alarms, events } from "../../schema/db/events.js";
 import { lotComponents, lots, qualityResults, type LotStatus } from "../../schema/db/lots.js";
 import { inSites } from "../assets/asset.queries.js";
 import { execute, type DbOrTx } from "../db/database.js";
@@ -45,6 +45,12 @@ export async function traceLotIds(db: DbOrTx, lotId: number, direction: TraceDir
 export async function lotById(db: DbOrTx, id: number): Promise<LotRow | undefined> {
   const [row] = await db.select().from(lots).where(eq(lots.id, id));
   return row;
+}
+
+/** A lot by its code, or else by its id: what people type on the command line. */
+export async function lotByCodeOrId(db: DbOrTx, codeOrId: string): Promise<LotRow | undefined> {
+  const [byCode] = await db.select().from(lots).where(eq(lots.code, codeOrId));
+  return byCode ?? (/^\d{1,15}$/.test(codeOrId) ? lotById(db, Number(codeOrId)) : undefined);
 }
 
 export async function lotsByIds(db: DbOrTx, ids: readonly number[]): Promise<LotRow[]> {
@@ -99,6 +105,17 @@ export type QualityResultRow = typeof qualityResults.$inferSelect;
 
 export async function qualityResultsOf(db: DbOrTx, lotId: number): Promise<QualityResultRow[]> {
   return db.select().from(qualityResults).where(eq(qualityResults.lotId, lotId)).orderBy(asc(qualityResults.recordedAt), asc(qualityResults.id));
+}
+
+/**
+ * The batch record, as a release signature covers it: the lot row, the lots consumed into it and
+ * its quality results. The lots made from it later are not part of it.
+ */
+export type LotBatchRecord = { lot: LotRow; components: LotLinkRow[]; qualityResults: QualityResultRow[] };
+
+export async function lotBatchRecord(db: DbOrTx, lotId: number): Promise<LotBatchRecord | undefined> {
+  const lot = await lotById(db, lotId);
+  return lot && { lot, components: await lotLinks(db, lotId, "parents"), qualityResults: await qualityResultsOf(db, lotId) };
 }
 
 /** A lot's window: from its start to its end, or to now while it runs. */
@@ -171,4 +188,30 @@ export async function lotEvents(db: DbOrTx, lot: LotRow): Promise<LotEventRow[]>
     .from(events)
     .where(and(eq(events.machineId, lot.machineId), sql`${events.at} >= ${from.toISOString()}`, sql`${events.at} <= ${to.toISOString()}`))
     .orderBy(asc(events.at), asc(events.id));
+}
+
+export interface LotOperatorRow {
+  identity: string;
+  /** started, ended, consumed, quality, hold. */
+  did: string[];
+}
+
+/** Who started, ended, fed, tested or held the lot. */
+export async function lotOperators(db: DbOrTx, lot: LotRow): Promise<LotOperatorRow[]> {
+  const did = new Map<string, Set<string>>();
+  const add = (identity: string | null, what: string) => identity && (did.get(identity) ?? did.set(identity, new Set()).get(identity)!).add(what);
+  add(lot.startedBy, "started");
+  add(lot.endedBy, "ended");
+  add(lot.holdChangedBy, "hold");
+  for (const link of await lotLinks(db, lot.id, "parents")) add(link.recordedBy, "consumed");
+  for (const result of await qualityResultsOf(db, lot.id)) add(result.recordedBy, "quality");
+  return [...did].map(([identity, what]) => ({ identity, did: [...what] }));
+}
+
+export type LotAlarmRow = typeof alarms.$inferSelect;
+
+/** The alarms of the given events (a lot's), oldest first. */
+export async function alarmsOfEvents(db: DbOrTx, lotEvents: readonly LotEventRow[]): Promise<LotAlarmRow[]> {
+  const ids = [...new Set(lotEvents.flatMap((e) => (e.alarmId === null ? [] : [e.alarmId])))];
+  return ids.length === 0 ? [] : db.select().from(alarms).where(inArray(alarms.id, ids)).orderBy(asc(alarms.id));
 }

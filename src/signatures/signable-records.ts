@@ -6,11 +6,12 @@ import { tasks } from "../../schema/db/tasks.js";
 import { sitePathOf } from "../auth/identity.js";
 import type { Permission } from "../auth/permissions.js";
 import type { DbOrTx } from "../db/database.js";
+import { lotBatchRecord } from "../lots/lot.queries.js";
 
 /**
  * The records people can sign, by type. A signature is bound to the SHA-256 of the record's
  * canonical content as read here, so any later change of the record shows the signature invalid.
- * Another kind of record (a lot, a batch, a deviation) becomes signable by adding its reader.
+ * Another kind of record (a deviation, an order) becomes signable by adding its reader.
  */
 export interface SignableRecord {
   content: Record<string, unknown>;
@@ -37,6 +38,14 @@ export const signableRecords = {
     async read(db, id) {
       const [row] = await db.select({ alarm: alarms, path: machines.path }).from(alarms).innerJoin(machines, eq(machines.id, alarms.machineId)).where(eq(alarms.id, id));
       return row && { content: row.alarm, site: siteOfMachine(row.path) };
+    },
+  },
+  /** A batch record (lotBatchRecord): using a released lot elsewhere keeps its release valid. */
+  lot: {
+    readPermission: "trace.read",
+    async read(db, id) {
+      const record = await lotBatchRecord(db, id);
+      return record && { content: record, site: sitePathOf(record.lot.machinePath) };
     },
   },
   audit_entry: {

@@ -94,8 +94,14 @@ export async function signaturesOf(db: DbOrTx, type: SignableRecordType, id: num
     .orderBy(asc(electronicSignatures.id));
 }
 
+/** The signatures of a record, oldest first, each checked against the record as it is now. */
+export async function checkedSignaturesOf(db: DbOrTx, publicKeyPem: string, type: SignableRecordType, id: number): Promise<{ row: SignatureRow; check: SignatureCheck }[]> {
+  const rows = await signaturesOf(db, type, id);
+  return Promise.all(rows.map(async (row) => ({ row, check: await checkSignature(db, publicKeyPem, row) })));
+}
+
 /** What the hub's seal covers. */
-function signedText(s: Pick<SignatureRow, "recordType" | "recordId" | "recordHash" | "meaning" | "signerId" | "signerName" | "signedAt" | "reason">): string {
+export function signedText(s: Pick<SignatureRow, "recordType" | "recordId" | "recordHash" | "meaning" | "signerId" | "signerName" | "signedAt" | "reason">): string {
   return canonicalJson({
     recordType: s.recordType,
     recordId: s.recordId,

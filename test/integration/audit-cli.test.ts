@@ -4,10 +4,15 @@ import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { machineByPath } from "../../src/assets/asset.queries.js";
+import { applyPlantText } from "../../src/assets/plant-apply.js";
 import { createApiKey } from "../../src/auth/api-key.service.js";
+import { createLogger } from "../../src/log/logger.js";
+import { addLotComponent, startLot } from "../../src/lots/lot.service.js";
 import { appendEntries, connect } from "../support/audit.js";
 import { createTestDatabase, type TestDatabase } from "../support/database.js";
 import { REPO_ROOT } from "../support/hub-process.js";
+import { sealerPath, sealerPerSitePlant } from "../support/plant.js";
 
 /** `plantgraph audit ...` as an auditor runs it: the real binary against a real database. */
 describe("plantgraph audit (CLI)", () => {
@@ -56,6 +61,24 @@ describe("plantgraph audit (CLI)", () => {
 
     const denied = await run(["audit", "verify"], viewerKey);
     expect(denied).toMatchObject({ code: 1, stderr: expect.stringContaining("role viewer may not audit.read") });
+  });
+
+  it("exports a lot's record by its code and verifies the bundle offline", async () => {
+    const { db } = testDb.database;
+    await applyPlantText(testDb.database, sealerPerSitePlant("cli", ["berlin"]), "plant.yaml", createLogger("silent"));
+    const machine = (await machineByPath(db, sealerPath("cli", "berlin")))!;
+    const film = await startLot(db, machine, { code: "FILM-9" }, { actor: "test" });
+    const pouch = await startLot(db, machine, { code: "POUCH-9", product: "pouch" }, { actor: "test" });
+    await addLotComponent(db, pouch, film, { quantity: 3 }, { actor: "test" });
+
+    const out = path.join(dir, "lot-bundle");
+    const exported = await run(["lot", "export", "POUCH-9", "--out", out]);
+    expect(exported).toMatchObject({ code: 0, stdout: expect.stringMatching(/^exported lot POUCH-9: 2 lots in its genealogy, 2 audit records, to /) });
+    const offline = await run(["audit", "verify", "--bundle", out], "");
+    expect(offline).toMatchObject({ code: 0, stdout: expect.stringMatching(/^lot bundle verified: lot POUCH-9, 2 lots in its genealogy, 2 audit records/) });
+
+    expect(await run(["lot", "export", "NO-SUCH-LOT", "--out", path.join(dir, "none")])).toMatchObject({ code: 1, stderr: expect.stringContaining("no lot has the code or id") });
+    expect(await run(["lot", "export", String(film.id), "--out", path.join(dir, "by-id")], viewerKey)).toMatchObject({ code: 1, stderr: expect.stringContaining("role viewer may not audit.export") });
   });
 
   it("exits 1 naming the record that was edited", async () => {

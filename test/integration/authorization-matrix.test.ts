@@ -710,6 +710,12 @@ describe("authorization matrix: every operation × role × site scope", () => {
       ),
     },
     {
+      field: "Mutation.exportLotRecord",
+      permission: "audit.export",
+      run: (c, t) => outcome(c, `mutation($id: ID!) { exportLotRecord(lotId: $id) { export { lots } errors { message } } }`, { id: String(lotIds[t]) }, (d) =>
+        d.exportLotRecord.export?.lots >= 1),
+    },
+    {
       field: "Query.signatures",
       permission: "signature.read",
       run: (c, t) => outcome(c, `query($id: ID!) { signatures(recordType: ALARM, recordId: $id) { valid signerName } }`, { id: String(alarmIds[t]) }, (d) =>

@@ -1,5 +1,9 @@
 import { randomBytes } from "node:crypto";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { verifyBundle } from "../../src/audit/bundle.verify.js";
 import { applyPlantText } from "../../src/assets/plant-apply.js";
 import { machineByPath } from "../../src/assets/asset.queries.js";
 import { createApiKey } from "../../src/auth/api-key.service.js";
@@ -17,7 +21,8 @@ import { TEST_REDIS_URL } from "../support/services.js";
 /**
  * Traceability over the real GraphQL server: lots started and ended on machines, consumed into
  * each other, traced three levels BACKWARD and FORWARD, with the lot record (parameters, events
- * and their tasks, quality results, operators), loops refused, site scope, traceUpdated, audit.
+ * and their tasks, quality results, operators), loops refused, site scope, traceUpdated, audit,
+ * a lot released by electronic signature, and a lot's record exported as a bundle verified offline.
  *
  * Genealogy:  resin ─▶ film ─▶ pouch ─▶ carton ─▶ pallet      (berlin)
  *                       ink ─┘        paris-label ─┘          (paris: outside the keys' scope)
@@ -39,6 +44,7 @@ describe("lots and traces over GraphQL", () => {
   const identities = {} as Record<keyof typeof keys, string>;
   const machines = {} as Record<"berlin" | "paris", number>;
   const lots = {} as Record<string, string>;
+  let dataDir: string;
 
   async function data(key: keyof typeof keys, query: string, variables: Record<string, unknown> = {}): Promise<Record<string, any>> {
     const result = await graphql(endpoint, query, variables, keys[key]);
@@ -65,6 +71,7 @@ describe("lots and traces over GraphQL", () => {
 
   beforeAll(async () => {
     testDb = await createTestDatabase("lot_trace");
+    dataDir = await mkdtemp(path.join(tmpdir(), "plantgraph-lots-"));
     const log = createLogger("silent");
     await applyPlantText(testDb.database, plant, "lots.yaml", log);
     for (const site of ["berlin", "paris"] as const) machines[site] = (await machineByPath(testDb.database.db, sealerPath(enterprise, site)))!.id;
@@ -76,6 +83,7 @@ describe("lots and traces over GraphQL", () => {
     const config = parseConfig({
       NODE_ENV: "test",
       DATABASE_URL: testDb.url,
+      DATA_DIR: dataDir,
       REDIS_URL: TEST_REDIS_URL,
       JOBS_PREFIX: `lots${randomBytes(3).toString("hex")}`,
       PORT: "0",
@@ -93,6 +101,7 @@ describe("lots and traces over GraphQL", () => {
   afterAll(async () => {
     await hub?.stop();
     await testDb?.drop();
+    if (dataDir) await rm(dataDir, { recursive: true, force: true });
   });
 
   it("records the lot of a machine with its parameters, events and their tasks, quality results and operators", async () => {
@@ -221,5 +230,73 @@ describe("lots and traces over GraphQL", () => {
     );
     expect(rows.map((r) => r.action)).toEqual(["lot.started", "lot.quality_recorded", "lot.hold_changed", "lot.ended", "lot.component_added", "lot.component_added"]);
     expect(rows[2]!.actor).toBe(identities.engineer);
+  });
+
+  it("releases a lot by electronic signature bound to its record: a later quality result shows the signature invalid", async () => {
+    const SIGNATURES = `query($id: ID!) { lot(id: $id) { signatures { meaning signerId valid problem } } }`;
+    const { signRecord } = await data("engineer", `mutation($input: SignRecordInput!) { signRecord(input: $input) { signature { recordType meaning valid } errors { field message } } }`, {
+      input: { recordType: "LOT", recordId: lots["carton-1"], meaning: "RELEASED", credential: keys.engineer, reason: "batch record reviewed" },
+    });
+    expect(signRecord).toEqual({ signature: { recordType: "LOT", meaning: "RELEASED", valid: true }, errors: [] });
+    expect((await data("auditor", SIGNATURES, { id: lots["carton-1"] })).lot.signatures).toEqual([{ meaning: "RELEASED", signerId: identities.engineer, valid: true, problem: null }]);
+
+    // Using the released lot elsewhere is not a change of its record.
+    await start("crate-1", "berlin");
+    expect((await consume("crate-1", "carton-1", 5)).errors).toEqual([]);
+    expect((await data("auditor", SIGNATURES, { id: lots["carton-1"] })).lot.signatures[0].valid).toBe(true);
+
+    await data("operator", `mutation($input: RecordQualityResultInput!) { recordQualityResult(input: $input) { errors { message } } }`, {
+      input: { lotId: lots["carton-1"], characteristic: "drop test", passed: false },
+    });
+    expect((await data("auditor", SIGNATURES, { id: lots["carton-1"] })).lot.signatures).toEqual([
+      { meaning: "RELEASED", signerId: identities.engineer, valid: false, problem: expect.stringMatching(/changed after it was signed/) },
+    ]);
+    // An operator may not read signatures.
+    const denied = await graphql(endpoint, SIGNATURES, { id: lots["carton-1"] }, keys.operator);
+    expect(denied.errors?.[0]?.message).toMatch(/may not (signature.read|audit.export)/);
+  });
+
+  it("exports a lot's record traced through three levels as a bundle that verifies offline, and refuses one changed byte", async () => {
+    const EXPORT = `mutation($id: ID!) { exportLotRecord(lotId: $id) { export { directory lots auditRecords manifestSha256 } errors { field message } } }`;
+    const denied = await graphql(endpoint, EXPORT, { id: lots["carton-1"] }, keys.operator);
+    expect(denied.errors?.[0]?.message).toMatch(/may not (signature.read|audit.export)/);
+    const { exportLotRecord } = await data("auditor", EXPORT, { id: lots["carton-1"] });
+    expect(exportLotRecord.errors).toEqual([]);
+    const dir = exportLotRecord.export.directory as string;
+    // carton-1 ◀ pouch-1 ◀ film-1, ink-1 ◀ resin-1, and pallet-1 and crate-1 made from it; paris-label-1 is outside the auditor's sites.
+    expect(exportLotRecord.export.lots).toBe(7);
+
+    const lotFile = JSON.parse(await readFile(path.join(dir, "lot.json"), "utf8"));
+    expect(lotFile.genealogy.backward.map((t: any) => [t.depth, t.lot.code])).toContainEqual([3, "resin-1"]);
+    expect(lotFile.genealogy.forward.map((t: any) => t.lot.code)).toEqual(["carton-1", "pallet-1", "crate-1"]);
+    expect(lotFile.record.qualityResults.map((q: any) => q.characteristic)).toEqual(["drop test"]);
+    expect(lotFile.signatures).toEqual([expect.objectContaining({ meaning: "released", valid: false })]);
+    const auditLines = (await readFile(path.join(dir, "audit.ndjson"), "utf8")).trim().split("\n").map((line) => JSON.parse(line));
+    expect(auditLines.map((e) => e.action)).toEqual(expect.arrayContaining(["lot.started", "lot.component_added", "record.signed", "lot.quality_recorded"]));
+    expect(auditLines).toHaveLength(exportLotRecord.export.auditRecords);
+    expect((await readFile(path.join(dir, "genealogy.csv"), "utf8")).split("\r\n")[0]).toMatch(/^direction,depth,lot_id,code/);
+    expect((await readFile(path.join(dir, "summary.pdf"))).subarray(0, 5).toString()).toBe("%PDF-");
+
+    const report = await verifyBundle(dir);
+    expect(report).toMatchObject({ ok: true, format: "plantgraph-lot-bundle/1", lotRecord: { lotCode: "carton-1", lots: 7, signatures: 1, signaturesNoLongerMatching: 1, problems: [] } });
+
+    // The lot with events and tasks: they are part of its record.
+    const pouch = (await data("auditor", EXPORT, { id: lots["pouch-1"] })).exportLotRecord.export;
+    const pouchFile = JSON.parse(await readFile(path.join(pouch.directory, "lot.json"), "utf8"));
+    expect(pouchFile.tasks.map((t: any) => t.title)).toEqual(["check the sealer"]);
+    expect(pouchFile.events.length).toBeGreaterThan(0);
+    expect(pouchFile.alarms).toHaveLength(1);
+    const pouchAudit = (await readFile(path.join(pouch.directory, "audit.ndjson"), "utf8")).trim().split("\n").map((line) => JSON.parse(line));
+    expect(pouchAudit.map((e) => `${e.entityType}:${e.action}`)).toEqual(expect.arrayContaining(["alarm:alarm.raised", "lot:lot.started", "lot:lot.hold_changed"]));
+    expect(pouchFile.operators).toContainEqual({ identity: identities.engineer, did: ["hold"] });
+
+    // One changed byte anywhere is refused.
+    const file = path.join(dir, "audit.ndjson");
+    const bytes = await readFile(file);
+    bytes[10] = bytes[10] === 0x31 ? 0x32 : 0x31;
+    await writeFile(file, bytes);
+    expect(await verifyBundle(dir)).toMatchObject({ ok: false, bundleProblem: expect.stringMatching(/audit.ndjson was changed/) });
+    const { rows } = await testDb.database.query<{ actor: string }>(`select actor from audit_entry where action = 'lot.exported' and entity_id = $1`, [lots["carton-1"]]);
+    expect(rows).toEqual([{ actor: identities.auditor }]);
   });
 });

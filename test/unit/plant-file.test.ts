@@ -698,7 +698,7 @@ describe("parsePlantFile: automations", () => {
     [
       "an unknown action type",
       automation("    trigger: alarm.raised", "    actions:", "      - { type: send_fax, key: c, integration: board }"),
-      { line: 20, path: "automations[0].actions[0].type", message: "Invalid discriminator value. Expected 'create_task' | 'notify' | 'close_task' | 'comment_task' | 'actuate'" },
+      { line: 20, path: "automations[0].actions[0].type", message: "Invalid discriminator value. Expected 'create_task' | 'notify' | 'close_task' | 'comment_task' | 'actuate' | 'next_lot'" },
     ],
     [
       "a create_task without a title",

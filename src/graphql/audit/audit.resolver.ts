@@ -1,9 +1,8 @@
-import { randomBytes } from "node:crypto";
 import path from "node:path";
 import { Args, Authorized, Ctx, Mutation, Query, Resolver, Root, Subscription, type SubscribeResolverData } from "type-graphql";
 import { pageAuditEntries, type AuditEntryRow } from "../../audit/audit-entry.queries.js";
 import { tailAuditEntries } from "../../audit/audit.tail.js";
-import { ExportRejected } from "../../audit/bundle.export.js";
+import { bundleDirectoryName, ExportRejected } from "../../audit/bundle.writer.js";
 import { exportTrail } from "../../audit/export.service.js";
 import { linkAllPending } from "../../audit/chainer.js";
 import { hubKeyFor } from "../../audit/hub-key.js";
@@ -53,8 +52,7 @@ export class AuditResolver {
   @Mutation(() => ExportAuditTrailPayload, { description: "Writes the records of a period as a signed bundle into AUDIT_EXPORT_DIR on the hub and says where." })
   async exportAuditTrail(@Args(() => ExportAuditTrailArgs) args: ExportAuditTrailArgs, @Ctx() ctx: GraphqlContext): Promise<ExportAuditTrailPayload> {
     if (!(args.from < args.to)) return { errors: [userError(["to"], "must be after from")] };
-    const name = `${new Date().toISOString().replace(/[:.]/g, "-")}-${randomBytes(3).toString("hex")}`;
-    const out = path.resolve(ctx.config.audit.exportDir, name);
+    const out = path.resolve(ctx.config.audit.exportDir, bundleDirectoryName());
     try {
       const result = await exportTrail(ctx.database, {
         key: await hubKeyFor(ctx.config),

@@ -22,7 +22,7 @@ export class Automation {
   @Field(() => JSONResolver, { description: "Sites, lines, machines, severities, rules, states, timeOfDay the event must match." })
   conditions!: unknown;
 
-  @Field(() => JSONResolver, { description: "The actions (create_task, notify, close_task, comment_task), in order." })
+  @Field(() => JSONResolver, { description: "The actions (create_task, notify, close_task, comment_task, actuate, next_lot), in order." })
   actions!: unknown;
 
   @Field(() => Int, { description: "After acting for a machine, skip its further events for this long." })

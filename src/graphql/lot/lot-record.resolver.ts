@@ -1,10 +1,13 @@
 import { Authorized, Ctx, FieldResolver, Resolver, Root } from "type-graphql";
-import { lotEvents, lotLinks, lotParameters, qualityResultsOf } from "../../lots/lot.queries.js";
+import { hubKeyFor } from "../../audit/hub-key.js";
+import { checkedSignaturesOf } from "../../signatures/signature.service.js";
+import { lotEvents, lotLinks, lotOperators, lotParameters, qualityResultsOf } from "../../lots/lot.queries.js";
 import { alarmById } from "../alarm/alarm.queries.js";
 import { Alarm, toAlarm } from "../alarm/alarm.type.js";
 import { Machine, toMachine } from "../asset/asset.type.js";
 import type { GraphqlContext } from "../context.js";
 import { machineVisible } from "../scope.js";
+import { ElectronicSignature, toElectronicSignature } from "../signature/signature.type.js";
 import { Task, toTask } from "../task/task.type.js";
 import { Lot, LotEvent, LotLink, LotOperator, ProcessParameter, QualityResult, toLotEvent, toLotLink, toProcessParameter, toQualityResult } from "./lot.type.js";
 
@@ -44,17 +47,16 @@ export class LotRecordResolver {
     return (await lotEvents(ctx.database.db, lot.row)).map(toLotEvent);
   }
 
+  @Authorized("signature.read")
+  @FieldResolver(() => [ElectronicSignature], { description: "Its electronic signatures (reviewed, approved, released), oldest first, each checked against the lot's record as it is now." })
+  async signatures(@Root() lot: Lot, @Ctx() ctx: GraphqlContext): Promise<ElectronicSignature[]> {
+    const { publicKeyPem } = await hubKeyFor(ctx.config);
+    return (await checkedSignaturesOf(ctx.database.db, publicKeyPem, "lot", lot.dbId)).map(({ row, check }) => toElectronicSignature(row, check));
+  }
+
   @FieldResolver(() => [LotOperator], { description: "Who started, ended, fed, tested or held the lot." })
   async operators(@Root() lot: Lot, @Ctx() ctx: GraphqlContext): Promise<LotOperator[]> {
-    const db = ctx.database.db;
-    const did = new Map<string, Set<string>>();
-    const add = (identity: string | null, what: string) => identity && (did.get(identity) ?? did.set(identity, new Set()).get(identity)!).add(what);
-    add(lot.startedBy, "started");
-    add(lot.endedBy, "ended");
-    add(lot.row.holdChangedBy, "hold");
-    for (const link of await lotLinks(db, lot.dbId, "parents")) add(link.recordedBy, "consumed");
-    for (const result of await qualityResultsOf(db, lot.dbId)) add(result.recordedBy, "quality");
-    return [...did].map(([identity, what]) => Object.assign(new LotOperator(), { identity, did: [...what] }));
+    return (await lotOperators(ctx.database.db, lot.row)).map((operator) => Object.assign(new LotOperator(), operator));
   }
 }
 

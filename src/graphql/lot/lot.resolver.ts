@@ -169,7 +169,7 @@ async function changedLot(ctx: GraphqlContext, change: TraceChange, watched: num
   return lotVisible(ctx, row) ? row : undefined;
 }
 
-async function findVisibleLot(ctx: GraphqlContext, id: string): Promise<LotRow | undefined> {
+export async function findVisibleLot(ctx: GraphqlContext, id: string): Promise<LotRow | undefined> {
   const numeric = parseDatabaseId(id);
   const row = numeric === undefined ? undefined : await lotById(ctx.database.db, numeric);
   return lotVisible(ctx, row) ? row : undefined;

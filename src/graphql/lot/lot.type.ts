@@ -248,3 +248,27 @@ export class LotPayload {
   @Field(() => [UserError])
   errors!: UserError[];
 }
+
+@ObjectType("LotExport", { description: "A lot record bundle written on the hub's disk (AUDIT_EXPORT_DIR)." })
+export class LotExport {
+  @Field(() => String, { description: "The bundle's directory on the hub." })
+  directory!: string;
+
+  @Field(() => Int, { description: "Lots in the genealogy exported, the lot itself included." })
+  lots!: number;
+
+  @Field(() => Int, { description: "Audit records about the lot and its tasks." })
+  auditRecords!: number;
+
+  @Field(() => String, { description: "SHA-256 of manifest.json, to write down beside the bundle." })
+  manifestSha256!: string;
+}
+
+@ObjectType("ExportLotRecordPayload")
+export class ExportLotRecordPayload {
+  @Field(() => LotExport, { nullable: true })
+  export?: LotExport;
+
+  @Field(() => [UserError])
+  errors!: UserError[];
+}

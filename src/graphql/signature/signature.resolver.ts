@@ -4,7 +4,7 @@ import { seesSite } from "../../auth/identity.js";
 import { can } from "../../auth/permissions.js";
 import { reauthenticate } from "../../signatures/reauthenticate.js";
 import { readPermissionOf, type SignableRecordType } from "../../signatures/signable-records.js";
-import { checkSignature, readSignable, signaturesOf, signRecord } from "../../signatures/signature.service.js";
+import { checkedSignaturesOf, readSignable, signRecord } from "../../signatures/signature.service.js";
 import type { GraphqlContext } from "../context.js";
 import { parseDatabaseId } from "../relay/node.type.js";
 import { userError } from "../user-error.type.js";
@@ -49,8 +49,7 @@ export class SignatureResolver {
     const recordId = await visibleRecordId(ctx, recordType, id);
     if (recordId === undefined) return [];
     const { publicKeyPem } = await hubKeyFor(ctx.config);
-    const rows = await signaturesOf(ctx.database.db, recordType, recordId);
-    return Promise.all(rows.map(async (row) => toElectronicSignature(row, await checkSignature(ctx.database.db, publicKeyPem, row))));
+    return (await checkedSignaturesOf(ctx.database.db, publicKeyPem, recordType, recordId)).map(({ row, check }) => toElectronicSignature(row, check));
   }
 }
 
