@@ -66,7 +66,7 @@ const envFields = z.object({
     .string()
     .regex(/^[A-Za-z0-9_.-]{1,64}$/, { message: "expected 1-64 letters, digits, '_', '.' or '-' (no ':')" })
     .default("plantgraph"),
-  WORKER_CONCURRENCY: positiveInt(50, 1_000),
+  WORKER_CONCURRENCY: positiveInt(200, 1_000),
   POLL_INTERVAL_SECONDS: positiveInt(60, 86_400),
   RECONCILE_EVERY_SECONDS: positiveInt(30, 86_400),
   RECONCILE_AFTER_SECONDS: positiveInt(30, 86_400),

@@ -49,6 +49,9 @@ export class StateTracker {
   private timer?: NodeJS.Timeout;
   private closed = false;
   private readonly stops: (() => void | Promise<void>)[] = [];
+  /** Machines whose tasks changed since the last lookup, with the latest change time. */
+  private readonly tasksChanged = new Map<number, number>();
+  private refreshingTasks?: Promise<void>;
 
   constructor(
     private readonly database: Database,
@@ -69,7 +72,7 @@ export class StateTracker {
     if (this.options.timers === false) return;
     this.timer = setInterval(() => void this.tick(Date.now()), TICK_MS);
     this.listen("TASK_CHANGED", async (change) => {
-      if (change.machineId !== null) await this.refreshTask(change.machineId, Date.parse(change.at));
+      if (change.machineId !== null) this.taskChanged(change.machineId, Date.parse(change.at));
     });
     this.listen("ASSETS_CHANGED", () => this.reload());
     this.listen("PLANNING_CHANGED", () => this.reload());
@@ -79,6 +82,7 @@ export class StateTracker {
     clearInterval(this.timer);
     clearTimeout(this.retryTimer);
     for (const stop of this.stops.splice(0)) await stop();
+    await this.refreshingTasks;
     await this.drain();
     this.closed = true;
   }
@@ -131,9 +135,24 @@ export class StateTracker {
     return this.running ?? Promise.resolve();
   }
 
-  private async refreshTask(machineId: number, at: number): Promise<void> {
-    const busy = await machinesInMaintenance(this.database.db, [machineId]);
-    await this.task(machineId, busy.has(machineId), at);
+  /**
+   * Coalesced by machine: a burst of task changes (thousands of tickets created) costs one lookup
+   * per machine, and the feed is drained at once, never left to back up.
+   */
+  private taskChanged(machineId: number, at: number): void {
+    this.tasksChanged.set(machineId, Math.max(at, this.tasksChanged.get(machineId) ?? at));
+    this.refreshingTasks ??= (async () => {
+      while (this.tasksChanged.size > 0) {
+        const changed = new Map(this.tasksChanged);
+        this.tasksChanged.clear();
+        const busy = await machinesInMaintenance(this.database.db, [...changed.keys()]).catch((error: unknown) => {
+          this.log.error({ err: error }, "state tracker: tasks in progress not read");
+          return undefined;
+        });
+        if (busy) for (const [id, when] of changed) await this.task(id, busy.has(id), when);
+      }
+      this.refreshingTasks = undefined;
+    })();
   }
 
   private async recover(now: number): Promise<void> {

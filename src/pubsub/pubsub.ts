@@ -1,4 +1,4 @@
-import { createPubSub } from "@graphql-yoga/subscription";
+import { createPubSub, Repeater, SlidingBuffer, type PubSubEventTarget } from "@graphql-yoga/subscription";
 import { createRedisEventTarget } from "@graphql-yoga/redis-event-target";
 import { Redis } from "ioredis";
 import type { Logger } from "../log/logger.js";
@@ -90,7 +90,7 @@ export interface PubSubHandle {
  * hubs (and test runs) sharing a Redis hear only their own deployment's news.
  */
 export function createHubPubSub(redisUrl?: string, log?: Logger, prefix = "plantgraph"): PubSubHandle {
-  if (!redisUrl) return { pubsub: createPubSub<Topics>(), distributed: false, close: async () => {} };
+  if (!redisUrl) return { pubsub: boundedPubSub(new EventTarget() as PubSubEventTarget<Topics>), distributed: false, close: async () => {} };
   const publishClient = new Redis(redisUrl, { lazyConnect: false, maxRetriesPerRequest: 3 });
   const subscribeClient = new Redis(redisUrl, { lazyConnect: false });
   // Without a listener ioredis would crash the process; ioredis reconnects by itself.
@@ -121,10 +121,31 @@ export function createHubPubSub(redisUrl?: string, log?: Logger, prefix = "plant
     dispatchEvent: (event) => redisTarget.dispatchEvent(new CustomEvent(channel(event.type), { detail: event.detail })),
   };
   return {
-    pubsub: createPubSub<Topics>({ eventTarget }),
+    pubsub: boundedPubSub(eventTarget),
     distributed: true,
     close: async () => {
       await Promise.allSettled([publishClient.quit(), subscribeClient.quit()]);
     },
   };
+}
+
+/** Messages a subscriber may fall behind by; beyond that its oldest are dropped (it re-reads state from PostgreSQL). */
+export const SUBSCRIBER_BUFFER = 1_000;
+
+/**
+ * createPubSub with a bounded buffer per subscription: its own subscribe throws into the message
+ * handler once a consumer is 1,024 messages behind, which stops the whole process. A slow
+ * WebSocket client or a busy listener must cost only its own oldest notifications.
+ */
+function boundedPubSub(eventTarget: PubSubEventTarget<Topics>): HubPubSub {
+  const { publish } = createPubSub<Topics>({ eventTarget });
+  const subscribe = (routingKey: string, id?: string) => {
+    const topic = id === undefined ? routingKey : `${routingKey}:${id}`;
+    return new Repeater<unknown>((next, stop) => {
+      const listener = (event: CustomEvent) => void next(event.detail);
+      eventTarget.addEventListener(topic, listener);
+      void stop.then(() => eventTarget.removeEventListener(topic, listener));
+    }, new SlidingBuffer(SUBSCRIBER_BUFFER));
+  };
+  return { publish, subscribe } as HubPubSub;
 }

@@ -28,7 +28,7 @@ describe("parseConfig defaults", () => {
       logLevel: "info",
       telemetry: { batchMax: 10_000, flushMs: 20, writeConnections: 3 },
       machineOfflineAfterSeconds: 60,
-      jobs: { prefix: "plantgraph", concurrency: 50, pollIntervalSeconds: 60, reconcileEverySeconds: 30, reconcileAfterSeconds: 30, lockSeconds: 30, rateLimits: {} },
+      jobs: { prefix: "plantgraph", concurrency: 200, pollIntervalSeconds: 60, reconcileEverySeconds: 30, reconcileAfterSeconds: 30, lockSeconds: 30, rateLimits: {} },
       lifecycle: { retention: { rawDays: 30, minuteDays: 180, hourDays: 1_825 }, rollupEverySeconds: 60, retentionEverySeconds: 3_600 },
       oidc: undefined,
       secretsKeys: undefined,
