@@ -68,7 +68,7 @@ try {
   await fillChain(db.url, VERIFY_RECORDS);
   // A trail that has been there a while: the first read of fresh rows also writes their hint
   // bits, a one-time cost a year-old trail no longer pays.
-  await database.query(`vacuum analyze audit_entry`);
+  await database.query(`vacuum analyze audit_entry, audit_chain_link`);
   const started = performance.now();
   const report = await verifyStoredTrail(database.query, {
     onProgress: (n, expected) => console.error(`audit: verified ${n} of ${expected}`),
@@ -124,8 +124,11 @@ async function fillChain(url: string, count: number): Promise<void> {
     let prevHash = rows[0]!.hash ?? GENESIS_HASH;
     const base = Date.now() - count;
     for (let done = 0; done < count; done += FILL_BATCH) {
-      const columns: unknown[][] = Array.from({ length: 13 }, () => []);
-      for (let i = done; i < Math.min(count, done + FILL_BATCH); i += 1) {
+      const size = Math.min(count, done + FILL_BATCH) - done;
+      const ids = await session.query<{ id: string }>(`select nextval(pg_get_serial_sequence('audit_entry', 'id')) as id from generate_series(1, $1)`, [size]);
+      const entryColumns: unknown[][] = Array.from({ length: 11 }, () => []);
+      const linkColumns: unknown[][] = Array.from({ length: 4 }, () => []);
+      for (let i = done; i < done + size; i += 1) {
         const e = sampleEntry(i, "fill");
         const content: AuditContent = {
           at: new Date(base + i).toISOString(),
@@ -138,17 +141,23 @@ async function fillChain(url: string, count: number): Promise<void> {
           reason: e.reason ?? null,
           requestId: e.requestId ?? null,
         };
+        const id = ids.rows[i - done]!.id;
         const contentHash = contentHashOf(content);
         const hash = linkHashOf(prevHash, contentHash);
         seq += 1;
-        const values = [seq, content.at, content.actor, content.action, content.entityType, content.entityId, json(content.oldValue), json(content.newValue), content.reason, content.requestId, contentHash, prevHash, hash];
-        values.forEach((v, c) => columns[c]!.push(v));
+        const entry = [id, content.at, content.actor, content.action, content.entityType, content.entityId, json(content.oldValue), json(content.newValue), content.reason, content.requestId, contentHash];
+        entry.forEach((v, c) => entryColumns[c]!.push(v));
+        [seq, id, prevHash, hash].forEach((v, c) => linkColumns[c]!.push(v));
         prevHash = hash;
       }
       await session.query(
-        `insert into audit_entry (seq, at, actor, action, entity_type, entity_id, old_value, new_value, reason, request_id, content_hash, prev_hash, hash)
-         select * from unnest($1::bigint[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::text[], $7::jsonb[], $8::jsonb[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[])`,
-        columns,
+        `insert into audit_entry (id, at, actor, action, entity_type, entity_id, old_value, new_value, reason, request_id, content_hash)
+         select * from unnest($1::bigint[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::text[], $7::jsonb[], $8::jsonb[], $9::text[], $10::text[], $11::text[])`,
+        entryColumns,
+      );
+      await session.query(
+        `insert into audit_chain_link (seq, entry_id, prev_hash, hash) select * from unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[])`,
+        linkColumns,
       );
       if ((done / FILL_BATCH) % 40 === 0) console.error(`audit: filled ${done + FILL_BATCH} of ${count}`);
     }

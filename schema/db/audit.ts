@@ -1,15 +1,16 @@
 import { sql } from "drizzle-orm";
-import { bigint, bigserial, check, index, jsonb, pgTable, smallint, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
+import { bigint, bigserial, check, index, jsonb, pgTable, smallint, text, timestamp, uuid } from "drizzle-orm/pg-core";
 
 /**
  * The audit trail: who did what to which record, when, old and new values, why. `action` is one of
  * the closed list in src/audit/audit.ts. Rows are written in the same transaction as the change
- * they describe, and never changed: the database refuses UPDATE and DELETE (migration 0003).
+ * they describe, and never changed: the database refuses every UPDATE, DELETE and TRUNCATE.
  *
  * Tamper evidence: the writer sends `content_hash`, SHA-256 of the row's canonical JSON; the
- * chainer (src/audit/chainer.ts) then links it under the head row's lock (`audit_chain_head`),
- * setting `seq` (gap-free), `prev_hash` and `hash` = SHA-256(prev_hash ‖ content_hash): the one
- * update the database allows. Rows written before the chain existed have no content hash.
+ * chainer (src/audit/chainer.ts) then links it under the head row's lock (`audit_chain_head`) by
+ * inserting its `audit_chain_link`: `seq` (gap-free), `prev_hash` and `hash` = SHA-256(prev_hash ‖
+ * content_hash). Links are insert-only too. Rows written before the chain existed have no content
+ * hash and no link.
  */
 /** What an audit entry says, before any chain column: also the benchmark's plain baseline table. */
 export const auditEntryColumns = () => ({
@@ -30,18 +31,31 @@ export const auditEntries = pgTable(
   "audit_entry",
   {
     ...auditEntryColumns(),
-    /** Position in the chain, 1, 2, 3 ...; set by the chainer, null until then. */
-    seq: bigint("seq", { mode: "number" }),
     contentHash: text("content_hash"),
-    prevHash: text("prev_hash"),
-    hash: text("hash"),
   },
-  (t) => [
-    index("audit_entry_entity").on(t.entityType, t.entityId, t.id),
-    index("audit_entry_at").on(t.at),
-    uniqueIndex("audit_entry_seq").on(t.seq),
-  ],
+  (t) => [index("audit_entry_entity").on(t.entityType, t.entityId, t.id), index("audit_entry_at").on(t.at)],
 );
+
+/** An entry's place in the hash chain, inserted once by the chainer. */
+export const auditChainLinks = pgTable("audit_chain_link", {
+  /** Position in the chain, 1, 2, 3 ...: the order in which the chainer saw the commits. */
+  seq: bigint("seq", { mode: "number" }).primaryKey(),
+  entryId: bigint("entry_id", { mode: "number" })
+    .notNull()
+    .unique("audit_chain_link_entry")
+    .references(() => auditEntries.id),
+  prevHash: text("prev_hash").notNull(),
+  hash: text("hash").notNull(),
+});
+
+/**
+ * Entries appended and not linked yet: the chainer's work list, filled by a trigger on insert into
+ * audit_entry and emptied as it links. Why a list: finding unlinked entries by an anti-join would
+ * read the whole trail at every turn.
+ */
+export const auditUnlinked = pgTable("audit_unlinked", {
+  entryId: bigint("entry_id", { mode: "number" }).primaryKey(),
+});
 
 /** The chain's head: one row, locked by the chainer while it links. */
 export const auditChainHead = pgTable(

@@ -1,9 +1,12 @@
-import { and, asc, desc, eq, gt, gte, lt } from "drizzle-orm";
-import { auditEntries } from "../../schema/db/audit.js";
+import { and, asc, desc, eq, getTableColumns, gt, gte, lt } from "drizzle-orm";
+import { auditChainLinks, auditEntries } from "../../schema/db/audit.js";
 import type { DbOrTx } from "../db/database.js";
 import { countAll, newestFirstPage } from "../db/keyset-page.js";
 
-export type AuditEntryRow = typeof auditEntries.$inferSelect;
+/** An entry with its place in the chain: null until linked, and for entries older than the chain. */
+export type AuditEntryRow = typeof auditEntries.$inferSelect & { seq: number | null; prevHash: string | null; hash: string | null };
+
+const entryWithLink = { ...getTableColumns(auditEntries), seq: auditChainLinks.seq, prevHash: auditChainLinks.prevHash, hash: auditChainLinks.hash };
 
 export interface AuditEntryFilter {
   entityType?: string;
@@ -28,12 +31,25 @@ export async function pageAuditEntries(db: DbOrTx, filter: AuditEntryFilter, pag
     auditEntries.id,
     where,
     page.beforeId,
-    (pageWhere) => db.select().from(auditEntries).where(pageWhere).orderBy(desc(auditEntries.id)).limit(page.limit),
+    (pageWhere) =>
+      db
+        .select(entryWithLink)
+        .from(auditEntries)
+        .leftJoin(auditChainLinks, eq(auditChainLinks.entryId, auditEntries.id))
+        .where(pageWhere)
+        .orderBy(desc(auditEntries.id))
+        .limit(page.limit),
     (all) => db.select(countAll).from(auditEntries).where(all),
   );
 }
 
 /** Entries linked after `seq`, in chain (commit) order: what a follower has not seen yet. */
 export function entriesAfter(db: DbOrTx, seq: number, limit: number): Promise<AuditEntryRow[]> {
-  return db.select().from(auditEntries).where(gt(auditEntries.seq, seq)).orderBy(asc(auditEntries.seq)).limit(limit);
+  return db
+    .select(entryWithLink)
+    .from(auditChainLinks)
+    .innerJoin(auditEntries, eq(auditEntries.id, auditChainLinks.entryId))
+    .where(gt(auditChainLinks.seq, seq))
+    .orderBy(asc(auditChainLinks.seq))
+    .limit(limit);
 }

@@ -5,8 +5,10 @@ import type { ChainRow } from "./chain.verifier.js";
 const DEFAULT_PAGE = 5_000;
 const PAGES_AHEAD = 2;
 
-const CHAIN_COLUMNS = `id, seq, to_char(at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as at, actor, action,
-  entity_type, entity_id, old_value, new_value, reason, request_id, content_hash, prev_hash, hash`;
+/** Each link with the entry it links: the chain as stored. */
+const CHAIN = `audit_chain_link l join audit_entry e on e.id = l.entry_id`;
+const CHAIN_COLUMNS = `e.id, l.seq, to_char(e.at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as at, e.actor, e.action,
+  e.entity_type, e.entity_id, e.old_value, e.new_value, e.reason, e.request_id, e.content_hash, l.prev_hash, l.hash`;
 
 interface ChainRecord extends Record<string, unknown> {
   id: string | number;
@@ -40,7 +42,7 @@ export interface SeqRange {
 export async function* readChain(query: RawQuery, range: SeqRange = { afterSeq: 0 }, pageSize = DEFAULT_PAGE): AsyncGenerator<ChainRow> {
   const last = range.toSeq ?? (await lastSeq(query));
   const page = (after: number) =>
-    query<ChainRecord>(`select ${CHAIN_COLUMNS} from audit_entry where seq > $1 and seq <= $2 order by seq`, [after, Math.min(after + pageSize, last)]);
+    query<ChainRecord>(`select ${CHAIN_COLUMNS} from ${CHAIN} where l.seq > $1 and l.seq <= $2 order by l.seq`, [after, Math.min(after + pageSize, last)]);
   // Pages in flight: the database reads ahead while this process hashes.
   const ahead: ReturnType<typeof page>[] = [];
   let after = range.afterSeq;
@@ -86,7 +88,7 @@ export async function* readEntriesAbout(query: RawQuery, subjects: readonly Audi
 
 /** The highest seq stored, whatever the head says (rows beyond it would be forged ones). */
 async function lastSeq(query: RawQuery): Promise<number> {
-  const { rows } = await query<{ last: string | null }>(`select max(seq) as last from audit_entry`);
+  const { rows } = await query<{ last: string | null }>(`select max(seq) as last from audit_chain_link`);
   return Number(rows[0]?.last ?? 0);
 }
 
@@ -128,8 +130,8 @@ export async function chainHead(query: RawQuery): Promise<ChainHead> {
 /** Entries outside the chain: `pending` (appended, not linked yet) and `legacy` (older than the chain). */
 export async function countUnchained(query: RawQuery): Promise<{ pending: number; legacy: number }> {
   const { rows } = await query<{ pending: number; legacy: number }>(
-    `select count(*) filter (where content_hash is not null)::int as pending, count(*) filter (where content_hash is null)::int as legacy
-     from audit_entry where seq is null`,
+    `select count(*) filter (where e.content_hash is not null)::int as pending, count(*) filter (where e.content_hash is null)::int as legacy
+     from audit_entry e where not exists (select from audit_chain_link l where l.entry_id = e.id)`,
   );
   return { pending: rows[0]?.pending ?? 0, legacy: rows[0]?.legacy ?? 0 };
 }
@@ -140,8 +142,7 @@ export async function countUnchained(query: RawQuery): Promise<{ pending: number
  */
 export async function seqRangeOfPeriod(query: RawQuery, from: Date, to: Date): Promise<SeqRange | undefined> {
   const { rows } = await query<{ first: string | null; last: string | null }>(
-    `select (select min(seq) from audit_entry where at >= $1 and at < $2) as first,
-            (select max(seq) from audit_entry where at >= $1 and at < $2) as last`,
+    `select min(l.seq) as first, max(l.seq) as last from ${CHAIN} where e.at >= $1 and e.at < $2`,
     [from.toISOString(), to.toISOString()],
   );
   const { first, last } = rows[0] ?? {};
@@ -151,6 +152,6 @@ export async function seqRangeOfPeriod(query: RawQuery, from: Date, to: Date): P
 
 /** The hash of the entry at `seq` (the previous hash of a range that starts after it). */
 export async function hashAt(query: RawQuery, seq: number): Promise<string | undefined> {
-  const { rows } = await query<{ hash: string }>(`select hash from audit_entry where seq = $1`, [seq]);
+  const { rows } = await query<{ hash: string }>(`select hash from audit_chain_link where seq = $1`, [seq]);
   return rows[0]?.hash;
 }

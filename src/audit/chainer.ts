@@ -15,8 +15,9 @@ import { linkHashOf } from "./audit-hash.js";
  * the order in which the chainer saw the commits. Several processes may run a chainer: the lock
  * is taken with SKIP LOCKED, so a second one simply finds the work being done.
  *
- * The database lets an entry change only this once (seq, prev_hash and hash from null to set,
- * content untouched); until then an entry is "pending", for at most a chainer's period.
+ * Entries are never changed: the chainer inserts each one's link (`audit_chain_link`: seq,
+ * prev_hash, hash) and takes it off the work list (`audit_unlinked`, filled by a trigger on
+ * insert). Until then an entry is "pending", for at most a chainer's period.
  */
 
 const BATCH = 5_000;
@@ -32,21 +33,24 @@ export async function linkPending(db: DbOrTx, batch = BATCH): Promise<number> {
     const [head] = rowsOf<{ seq: string | number; hash: string }>(await tx.execute(sql`select seq, hash from audit_chain_head where id = 1 for update skip locked`));
     if (!head) return 0;
     const pending = rowsOf<PendingRow>(
-      await tx.execute(sql`select id, content_hash from audit_entry where seq is null and content_hash is not null order by id limit ${batch}`),
+      await tx.execute(sql`
+        select e.id, e.content_hash from audit_unlinked u join audit_entry e on e.id = u.entry_id order by u.entry_id limit ${batch}`),
     );
     if (pending.length === 0) return 0;
     let seq = Number(head.seq);
     let prevHash = head.hash;
     const links = pending.map((row) => {
       const hash = linkHashOf(prevHash, row.content_hash);
-      const link = { id: Number(row.id), seq: (seq += 1), prev_hash: prevHash, hash };
+      const link = { entry_id: Number(row.id), seq: (seq += 1), prev_hash: prevHash, hash };
       prevHash = hash;
       return link;
     });
     await tx.execute(sql`
-      update audit_entry as e set seq = v.seq, prev_hash = v.prev_hash, hash = v.hash
-      from jsonb_to_recordset(${JSON.stringify(links)}::jsonb) as v(id bigint, seq bigint, prev_hash text, hash text)
-      where e.id = v.id`);
+      with linked as (
+        insert into audit_chain_link (seq, entry_id, prev_hash, hash)
+        select seq, entry_id, prev_hash, hash from jsonb_to_recordset(${JSON.stringify(links)}::jsonb) as v(seq bigint, entry_id bigint, prev_hash text, hash text)
+        returning entry_id)
+      delete from audit_unlinked where entry_id in (select entry_id from linked)`);
     await tx.execute(sql`update audit_chain_head set seq = ${seq}, hash = ${prevHash} where id = 1`);
     return links.length;
   });

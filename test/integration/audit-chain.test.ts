@@ -30,37 +30,38 @@ describe("audit chain in PostgreSQL", () => {
     expect(report.headHash).toBe((await chainHead(database.query)).hash);
   });
 
-  it("refuses UPDATE, DELETE and TRUNCATE of audit entries, even by their owner", async () => {
+  it("refuses UPDATE, DELETE and TRUNCATE of audit entries and of their links, even by their owner", async () => {
     const { query } = testDb.database;
     await appendEntries(testDb.database, 2);
-    await expect(query(`update audit_entry set reason = 'edited' where seq = 1`)).rejects.toThrow(/append-only: UPDATE refused/);
-    await expect(query(`delete from audit_entry where seq = 1`)).rejects.toThrow(/append-only: DELETE refused/);
-    await expect(query(`truncate audit_entry`)).rejects.toThrow(/append-only: TRUNCATE refused/);
-    // Linking is the one change allowed, once: a linked entry cannot be moved or re-linked.
-    await expect(query(`update audit_entry set seq = 999 where seq = 1`)).rejects.toThrow(/append-only: UPDATE refused/);
-    await expect(query(`update audit_entry set hash = prev_hash where seq = 1`)).rejects.toThrow(/append-only: UPDATE refused/);
+    const firstEntry = `(select entry_id from audit_chain_link where seq = 1)`;
+    await expect(query(`update audit_entry set reason = 'edited' where id = ${firstEntry}`)).rejects.toThrow(/audit_entry is append-only: UPDATE refused/);
+    await expect(query(`delete from audit_entry where id = ${firstEntry}`)).rejects.toThrow(/audit_entry is append-only: DELETE refused/);
+    await expect(query(`truncate audit_entry cascade`)).rejects.toThrow(/is append-only: TRUNCATE refused/);
+    await expect(query(`update audit_chain_link set hash = prev_hash where seq = 1`)).rejects.toThrow(/audit_chain_link is append-only: UPDATE refused/);
+    await expect(query(`update audit_chain_link set seq = 999 where seq = 1`)).rejects.toThrow(/audit_chain_link is append-only: UPDATE refused/);
+    await expect(query(`delete from audit_chain_link where seq = 1`)).rejects.toThrow(/audit_chain_link is append-only: DELETE refused/);
+    await expect(query(`truncate audit_chain_link`)).rejects.toThrow(/audit_chain_link is append-only: TRUNCATE refused/);
+    // An entry not linked yet is no exception: nothing about an entry is ever updated.
     await testDb.database.db.transaction((tx) => recordAudit(tx, sampleEntry(7)));
-    await expect(query(`update audit_entry set seq = 999, prev_hash = 'x', hash = 'y', reason = 'edited' where seq is null`)).rejects.toThrow(/append-only: UPDATE refused/);
+    expect(await verifyStoredTrail(query)).toMatchObject({ ok: true, pending: 1 });
+    await expect(query(`update audit_entry set reason = 'edited' where id in (select entry_id from audit_unlinked)`)).rejects.toThrow(/audit_entry is append-only: UPDATE refused/);
     await linkAllPending(testDb.database.db);
+    expect(await verifyStoredTrail(query)).toMatchObject({ ok: true, pending: 0 });
     // The owner's own privileges lose them too (a superuser ignores privileges: the triggers remain).
-    const { rows } = await query<{ acl: string }>(`select relacl::text as acl from pg_class where relname = 'audit_entry'`);
-    const ownerPrivileges = /(?:^\{|,)([a-z_]+)=([a-zA-Z*]+)\//.exec(rows[0]!.acl)![2]!;
-    expect(ownerPrivileges).toContain("a");
-    expect(ownerPrivileges).not.toMatch(/[wdD]/);
-    const columns = await query<{ attname: string }>(
-      `select attname from pg_attribute where attrelid = 'audit_entry'::regclass and attacl::text like '%=w/%' order by attname`,
-    );
-    expect(columns.rows.map((r) => r.attname)).toEqual(["hash", "prev_hash", "seq"]);
-    expect((await verifyStoredTrail(query)).ok).toBe(true);
+    for (const table of ["audit_entry", "audit_chain_link"]) {
+      const { rows } = await query<{ acl: string }>(`select relacl::text as acl from pg_class where relname = $1`, [table]);
+      const ownerPrivileges = /(?:^\{|,)([a-z_]+)=([a-zA-Z*]+)\//.exec(rows[0]!.acl)![2]!;
+      expect(ownerPrivileges, table).toContain("a");
+      expect(ownerPrivileges, table).not.toMatch(/[wdD]/);
+      const columns = await query(`select attname from pg_attribute where attrelid = $1::regclass and attacl is not null`, [table]);
+      expect(columns.rows, `${table}: no column may be updated either`).toEqual([]);
+    }
   });
 
-  it("refuses an entry without its content hash, or with a place in the chain of its own choosing", async () => {
+  it("refuses an entry without its content hash", async () => {
     await expect(
       testDb.database.query(`insert into audit_entry (actor, action, entity_type, entity_id) values ('x', 'rule.created', 'rule', '1')`),
     ).rejects.toThrow(/content_hash must be/);
-    await expect(
-      testDb.database.query(`insert into audit_entry (actor, action, entity_type, entity_id, content_hash, seq) values ('x', 'rule.created', 'rule', '1', $1, 5)`, ["a".repeat(64)]),
-    ).rejects.toThrow(/set by the chainer/);
   });
 });
 
@@ -70,8 +71,10 @@ describe("audit chain in PGlite", () => {
     try {
       await appendEntries(database, 20);
       expect(await verifyStoredTrail(database.query)).toMatchObject({ ok: true, records: 20, lastSeq: 20 });
-      await expect(database.query(`delete from audit_entry where seq = 3`)).rejects.toThrow(/append-only/);
-      await expect(database.query(`update audit_entry set actor = 'x' where seq = 3`)).rejects.toThrow(/append-only/);
+      await expect(database.query(`delete from audit_entry where id = (select entry_id from audit_chain_link where seq = 3)`)).rejects.toThrow(/append-only/);
+      await expect(database.query(`update audit_entry set actor = 'x' where id = (select entry_id from audit_chain_link where seq = 3)`)).rejects.toThrow(/append-only/);
+      await expect(database.query(`update audit_chain_link set hash = prev_hash where seq = 3`)).rejects.toThrow(/append-only/);
+      await expect(database.query(`delete from audit_chain_link where seq = 3`)).rejects.toThrow(/append-only/);
     } finally {
       await database.close();
     }

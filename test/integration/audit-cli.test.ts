@@ -85,7 +85,7 @@ describe("plantgraph audit (CLI)", () => {
     const session = await connect(testDb.url);
     try {
       await session.query("set session_replication_role = replica");
-      await session.query(`update audit_entry set reason = 'backdated' where seq = 12`);
+      await session.query(`update audit_entry set reason = 'backdated' where id = (select entry_id from audit_chain_link where seq = 12)`);
     } finally {
       await session.close();
     }
@@ -95,7 +95,7 @@ describe("plantgraph audit (CLI)", () => {
 
     // Exported all the same, every record, with the verdict; the bundle fails at the same record.
     const out = path.join(dir, "broken-bundle");
-    const { rows } = await testDb.database.query<{ n: number }>(`select count(*)::int as n from audit_entry where seq is not null`);
+    const { rows } = await testDb.database.query<{ n: number }>(`select count(*)::int as n from audit_chain_link`);
     const exported = await run(["audit", "export", "--from", "2020-01-01", "--to", "2100-01-01", "--out", out]);
     expect(exported).toMatchObject({ code: 1, stderr: expect.stringContaining("does NOT verify: edited at seq 12") });
     expect((await readFile(path.join(out, "entries.ndjson"), "utf8")).trimEnd().split("\n")).toHaveLength(rows[0]!.n);

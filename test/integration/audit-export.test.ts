@@ -63,7 +63,8 @@ describe("audit checkpoints and export bundles", () => {
         const content = row.seq === 10 ? { ...row.content, reason: "rewritten" } : row.content;
         const contentHash = contentHashOf(content);
         const hash = linkHashOf(prevHash, contentHash);
-        await session.query(`update audit_entry set reason = $2, content_hash = $3, prev_hash = $4, hash = $5 where seq = $1`, [row.seq, content.reason, contentHash, prevHash, hash]);
+        await session.query(`update audit_entry set reason = $2, content_hash = $3 where id = $1`, [row.id, content.reason, contentHash]);
+        await session.query(`update audit_chain_link set prev_hash = $2, hash = $3 where seq = $1`, [row.seq, prevHash, hash]);
         prevHash = hash;
       }
       await session.query(`update audit_chain_head set hash = $1`, [prevHash]);
@@ -81,8 +82,9 @@ describe("audit checkpoints and export bundles", () => {
     try {
       await session.query("begin");
       await session.query("set local session_replication_role = replica");
-      await session.query(`delete from audit_entry where seq > 30`);
-      const { rows } = await session.query<{ hash: string }>(`select hash from audit_entry where seq = 30`);
+      await session.query(`delete from audit_entry where id in (select entry_id from audit_chain_link where seq > 30)`);
+      await session.query(`delete from audit_chain_link where seq > 30`);
+      const { rows } = await session.query<{ hash: string }>(`select hash from audit_chain_link where seq = 30`);
       await session.query(`update audit_chain_head set seq = 30, hash = $1`, [rows[0]!.hash]);
       const report = await verifyStoredTrail(session.query, { checkpoints: { dir: checkpointDir, publicKeyPem: key.publicKeyPem } });
       expect(report.problem).toMatchObject({ kind: "deleted", seq: 31 });

@@ -70,7 +70,7 @@ describe("audit trail over GraphQL", () => {
     const session = await connect(testDb.url);
     try {
       await session.query("set session_replication_role = replica");
-      await session.query(`delete from audit_entry where seq = 7`);
+      await session.query(`delete from audit_chain_link where seq = 7`);
     } finally {
       await session.close();
     }

@@ -9,7 +9,7 @@ import { createTestDatabase, type TestDatabase } from "../support/database.js";
 
 /**
  * An attacker with the database's superuser: triggers off (session_replication_role = replica),
- * then one edit, deletion, insertion or reordering. Each trial runs in a transaction that is
+ * then one edit, deletion, insertion or reordering, of entries or of their chain links. Each trial runs in a transaction that is
  * rolled back, so every trial starts from the same intact chain.
  */
 
@@ -60,23 +60,29 @@ describe("audit verify finds every tampering at the right record", () => {
 
 function randomAttack(random: () => number): Attack {
   const pick = (from: number, to: number) => from + Math.floor(random() * (to - from + 1));
-  switch (pick(0, 5)) {
+  // Each kind a quarter of the trials, then one of its ways, on the entries or on their links.
+  switch (pick(0, 3)) {
     case 0:
-      return editContent(pick(1, RECORDS), pick(0, 3));
+      return [
+        () => editContent(pick(1, RECORDS), pick(0, 3)),
+        () => editAndRehash(pick(1, RECORDS - 1)),
+        () => editLink(pick(1, RECORDS), pick(0, 1)),
+        () => repointLinks(pick(1, RECORDS - 1), 1),
+      ][pick(0, 3)]!();
     case 1:
-      return editAndRehash(pick(1, RECORDS - 1));
+      return deletion(pick(1, RECORDS), pick(0, 2));
     case 2:
-      return deletion(pick(1, RECORDS));
-    case 3:
       return insertion(pick(1, RECORDS), random() < 0.5);
-    case 4:
-      return swap(pick(1, RECORDS - 1), 1);
     default: {
+      if (random() < 0.5) return swap(pick(1, RECORDS - 1), 1);
       const first = pick(1, RECORDS - 2);
       return swap(first, pick(2, RECORDS - first));
     }
   }
 }
+
+/** The entry linked at `seq`. */
+const entryAt = `(select entry_id from audit_chain_link where seq = $1)`;
 
 /** A column changed in place; the hashes are left as they were. */
 function editContent(seq: number, column: number): Attack {
@@ -86,7 +92,7 @@ function editContent(seq: number, column: number): Attack {
     `new_value = jsonb_set(coalesce(new_value, '{}'::jsonb), '{status}', '"approved"')`,
     `at = at + interval '1 second'`,
   ][column]!;
-  return { kind: "edited", seq, run: (query) => query(`update audit_entry set ${change} where seq = $1`, [seq]).then(() => undefined) };
+  return { kind: "edited", seq, run: (query) => query(`update audit_entry set ${change} where id = ${entryAt}`, [seq]).then(() => undefined) };
 }
 
 /** A changed record whose own hashes are recomputed: only its successor's link gives it away. */
@@ -98,45 +104,79 @@ function editAndRehash(seq: number): Attack {
       const row = chain[seq - 1]!;
       const content = { ...row.content, reason: "nothing to see here" };
       const contentHash = contentHashOf(content);
-      await query(`update audit_entry set reason = $2, content_hash = $3, hash = $4 where seq = $1`, [seq, content.reason, contentHash, linkHashOf(row.prevHash, contentHash)]);
+      await query(`update audit_entry set reason = $2, content_hash = $3 where id = ${entryAt}`, [seq, content.reason, contentHash]);
+      await query(`update audit_chain_link set hash = $2 where seq = $1`, [seq, linkHashOf(row.prevHash, contentHash)]);
     },
   };
 }
 
-function deletion(seq: number): Attack {
-  return { kind: "deleted", seq, run: (query) => query(`delete from audit_entry where seq = $1`, [seq]).then(() => undefined) };
+/** A link's own hash or previous hash overwritten. */
+function editLink(seq: number, column: number): Attack {
+  const change = [`hash = repeat('ab', 32)`, `prev_hash = repeat('cd', 32)`][column]!;
+  return { kind: "edited", seq, run: (query) => query(`update audit_chain_link set ${change} where seq = $1`, [seq]).then(() => undefined) };
 }
 
-/** A forged record put in at `seq`, the later ones moved up; `linked`: its hashes made to fit. */
+/** Two links made to point at each other's entry: each place in the chain now holds another record. */
+function repointLinks(seq: number, distance: number): Attack {
+  return {
+    kind: "edited",
+    seq,
+    run: async (query, chain) => {
+      const [a, b] = [chain[seq - 1]!.id, chain[seq + distance - 1]!.id];
+      await query(`update audit_chain_link set entry_id = -1 where seq = $1`, [seq]);
+      await query(`update audit_chain_link set entry_id = $2 where seq = $1`, [seq + distance, a]);
+      await query(`update audit_chain_link set entry_id = $2 where seq = $1`, [seq, b]);
+    },
+  };
+}
+
+/** The entry, its link, or both removed. */
+function deletion(seq: number, what: number): Attack {
+  const statements = [
+    [`delete from audit_entry where id = ${entryAt}`],
+    [`delete from audit_chain_link where seq = $1`],
+    [`delete from audit_entry where id = ${entryAt}`, `delete from audit_chain_link where seq = $1`],
+  ][what]!;
+  return {
+    kind: "deleted",
+    seq,
+    run: async (query) => {
+      for (const statement of statements) await query(statement, [seq]);
+    },
+  };
+}
+
+/** A forged record and its link put in at `seq`, the later links moved up; `linked`: its hashes made to fit. */
 function insertion(seq: number, linked: boolean): Attack {
   return {
     kind: "inserted",
     seq,
     run: async (query, chain) => {
-      await query(`update audit_entry set seq = -seq where seq >= $1`, [seq]);
-      await query(`update audit_entry set seq = -seq + 1 where seq < 0`);
+      await query(`update audit_chain_link set seq = -seq where seq >= $1`, [seq]);
+      await query(`update audit_chain_link set seq = -seq + 1 where seq < 0`);
       const content = { ...chain[seq - 1]!.content, actor: "user:forger", reason: "backdated approval" };
       const prevHash = seq === 1 ? GENESIS_HASH : chain[seq - 2]!.hash;
       const contentHash = linked ? contentHashOf(content) : "ab".repeat(32);
       const hash = linked ? linkHashOf(prevHash, contentHash) : "cd".repeat(32);
-      await query(
-        `insert into audit_entry (seq, at, actor, action, entity_type, entity_id, old_value, new_value, reason, request_id, content_hash, prev_hash, hash)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
-        [seq, content.at, content.actor, content.action, content.entityType, content.entityId, content.oldValue, content.newValue, content.reason, content.requestId, contentHash, linked ? prevHash : "ef".repeat(32), hash],
+      const { rows } = await query<{ id: string }>(
+        `insert into audit_entry (at, actor, action, entity_type, entity_id, old_value, new_value, reason, request_id, content_hash)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) returning id`,
+        [content.at, content.actor, content.action, content.entityType, content.entityId, content.oldValue, content.newValue, content.reason, content.requestId, contentHash],
       );
+      await query(`insert into audit_chain_link (seq, entry_id, prev_hash, hash) values ($1, $2, $3, $4)`, [seq, rows[0]!.id, linked ? prevHash : "ef".repeat(32), hash]);
     },
   };
 }
 
-/** Two records trade places (their seq); `distance` 1 is a neighbour. */
+/** Two links trade places (their seq); `distance` 1 is a neighbour. */
 function swap(seq: number, distance: number): Attack {
   return {
     kind: "reordered",
     seq,
     run: async (query) => {
-      await query(`update audit_entry set seq = -1 where seq = $1`, [seq]);
-      await query(`update audit_entry set seq = $1 where seq = $2`, [seq, seq + distance]);
-      await query(`update audit_entry set seq = $1 where seq = -1`, [seq + distance]);
+      await query(`update audit_chain_link set seq = -1 where seq = $1`, [seq]);
+      await query(`update audit_chain_link set seq = $1 where seq = $2`, [seq, seq + distance]);
+      await query(`update audit_chain_link set seq = $1 where seq = -1`, [seq + distance]);
     },
   };
 }

@@ -3,6 +3,8 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { UnsecuredJWT } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { recordAudit } from "../../src/audit/audit.js";
+import { linkAllPending } from "../../src/audit/chainer.js";
 import { loadOrCreateHubKey, type HubKey } from "../../src/audit/hub-key.js";
 import { verifyStoredTrail } from "../../src/audit/trail.verify.js";
 import { applyPlantText } from "../../src/assets/plant-apply.js";
@@ -57,6 +59,18 @@ describe("electronic signatures", () => {
     const check = await checkSignature(db, key.publicKeyPem, (await signaturesOf(db, "task", taskId))[0]!);
     expect(check.valid).toBe(false);
     expect(check.problem).toMatch(/changed after it was signed/);
+  });
+
+  it("keeps a signature of an audit entry valid once the entry is linked into the chain: linking changes nothing in it", async () => {
+    const { db } = testDb.database;
+    await db.transaction((tx) => recordAudit(tx, { actor: "user:ada", action: "rule.updated", entityType: "rule", entityId: 17, reason: "threshold lowered" }));
+    const { rows } = await testDb.database.query<{ entry_id: string }>(`select entry_id from audit_unlinked order by entry_id desc limit 1`);
+    const entryId = Number(rows[0]!.entry_id);
+    const outcome = await signRecord(db, key, { recordType: "audit_entry", recordId: entryId, meaning: "reviewed", signer });
+    if (!("signature" in outcome)) throw new Error(outcome.message);
+    expect(await linkAllPending(db)).toBeGreaterThan(0);
+    expect((await testDb.database.query(`select 1 from audit_chain_link where entry_id = $1`, [entryId])).rows).toHaveLength(1);
+    expect(await checkSignature(db, key.publicKeyPem, outcome.signature)).toEqual({ valid: true });
   });
 
   it("refuses to sign a record that changed since the signer reviewed it, or that does not exist", async () => {
