@@ -73,11 +73,11 @@ export async function* readEntriesAbout(query: RawQuery, subjects: readonly Audi
   const wanted = subjects.filter((s) => s.entityIds.length > 0);
   if (wanted.length === 0) return;
   const params: unknown[] = [];
-  const about = wanted.map((s) => `(entity_type = $${params.push(s.entityType)} and entity_id = any($${params.push([...s.entityIds])}::text[]))`).join(" or ");
+  const about = wanted.map((s) => `(e.entity_type = $${params.push(s.entityType)} and e.entity_id = any($${params.push([...s.entityIds])}::text[]))`).join(" or ");
   let after = 0;
   for (;;) {
     const { rows } = await query<ChainRecord>(
-      `select ${CHAIN_COLUMNS} from audit_entry where seq > $${params.length + 1} and (${about}) order by seq limit ${pageSize}`,
+      `select ${CHAIN_COLUMNS} from ${CHAIN} where l.seq > $${params.length + 1} and (${about}) order by l.seq limit ${pageSize}`,
       [...params, after],
     );
     for (const row of rows) yield toChainRow(row);
