@@ -126,7 +126,7 @@ export class AvailabilityResolver {
   }
 
   @Authorized("asset.manage")
-  @Mutation(() => MachineStateConfigPayload, { description: "Sets how a machine's state and counts come from its data points (sources in order, counters, ideal cycle times)." })
+  @Mutation(() => MachineStateConfigPayload, { description: "Sets how a machine's state and counts come from its data points (sources in order, counters, job signals, ideal cycle times)." })
   async saveMachineStateConfig(@Arg("machineId", () => ID) machineId: string, @Arg("config", () => JSONObjectResolver) config: Record<string, unknown>, @Ctx() ctx: GraphqlContext): Promise<MachineStateConfigPayload> {
     const machine = await visibleMachine(ctx, machineId);
     if (!machine) return { errors: [userError(["machineId"], "no machine has this id")] };

@@ -60,7 +60,7 @@ export class OrderResolver {
   }
 
   @Authorized("order.manage")
-  @Mutation(() => ProductionOrderPayload, { description: "Creates an order or changes the one with this number (reassign, re-sequence, move the due date, cancel); projections follow at once." })
+  @Mutation(() => ProductionOrderPayload, { description: "Creates an order or changes the one with this number (reassign, re-sequence, move the due date, cancel); the projections of the queues it joins and leaves follow at once." })
   async saveProductionOrder(@Arg("input", () => SaveProductionOrderInput) input: SaveProductionOrderInput, @Ctx() ctx: GraphqlContext): Promise<ProductionOrderPayload> {
     const machine = input.machineId == null ? undefined : await visibleTarget(ctx, "Machine", input.machineId);
     if (input.machineId != null && machine === undefined) return { errors: [userError(["input", "machineId"], "no machine has this id")] };
