@@ -51,30 +51,45 @@ export interface MachineSchedule {
   freeAt?: number;
 }
 
+type CalendarWindows = { production: TimeWindow[]; shifts: TimeWindow[] };
+
+const HOUR_MS = 3_600_000;
+/** Windows per calendar, computed once an hour: laying 60 days of shifts out costs milliseconds per calendar. */
+const hourlyWindows = new Map<string, CalendarWindows>();
+const HOURLY_WINDOWS_KEPT = 256;
+
 /**
  * Planned production windows (every planned stop out) and shift windows (breaks, holidays and
- * time outside shifts out, planned windows left in), computed once per distinct calendar: the
- * machines of a line share theirs.
+ * time outside shifts out, planned windows left in) over [from, to), computed once per distinct
+ * calendar (the machines of a line share theirs) and hour (a request cuts them to its range).
+ * A changed calendar is another key: nothing needs to be forgotten when one is saved.
  */
-export function windowsFor(calendars: Iterable<MachineCalendar>, from: number, to: number): Map<number, { production: TimeWindow[]; shifts: TimeWindow[] }> {
-  const cache = new Map<string, { production: TimeWindow[]; shifts: TimeWindow[] }>();
-  const out = new Map<number, { production: TimeWindow[]; shifts: TimeWindow[] }>();
+export function windowsFor(calendars: Iterable<MachineCalendar>, from: number, to: number): Map<number, CalendarWindows> {
+  const hour = Math.floor(from / HOUR_MS) * HOUR_MS;
+  const until = hour + HOUR_MS + (to - from);
+  const out = new Map<number, CalendarWindows>();
   for (const c of calendars) {
     const perMachine = c.spec?.plannedWindows.some((w) => w.machines) ?? false;
-    const key = `${c.zone}|${perMachine ? c.machineName : ""}|${c.spec ? canonicalJson(c.spec) : ""}`;
-    let windows = cache.get(key);
+    const key = `${hour}|${to - from}|${c.zone}|${perMachine ? c.machineName : ""}|${c.spec ? canonicalJson(c.spec) : ""}`;
+    let windows = hourlyWindows.get(key);
     if (!windows) {
       windows = c.spec
         ? {
-            production: plannedProductionWindows(plannedStops(c.spec, c.zone, from, to, c.machineName), from, to),
-            shifts: plannedProductionWindows(plannedStops({ ...c.spec, plannedWindows: [] }, c.zone, from, to), from, to),
+            production: plannedProductionWindows(plannedStops(c.spec, c.zone, hour, until, c.machineName), hour, until),
+            shifts: plannedProductionWindows(plannedStops({ ...c.spec, plannedWindows: [] }, c.zone, hour, until), hour, until),
           }
-        : { production: [{ from, to }], shifts: [{ from, to }] };
-      cache.set(key, windows);
+        : { production: [{ from: hour, to: until }], shifts: [{ from: hour, to: until }] };
+      // Insertion order is age order: the first key is the oldest.
+      if (hourlyWindows.size >= HOURLY_WINDOWS_KEPT) hourlyWindows.delete(hourlyWindows.keys().next().value!);
+      hourlyWindows.set(key, windows);
     }
-    out.set(c.machineId, windows);
+    out.set(c.machineId, { production: cut(windows.production, from, to), shifts: cut(windows.shifts, from, to) });
   }
   return out;
+}
+
+function cut(windows: readonly TimeWindow[], from: number, to: number): TimeWindow[] {
+  return windows.filter((w) => w.to > from && w.from < to).map((w) => ({ from: Math.max(w.from, from), to: Math.min(w.to, to) }));
 }
 
 /** A machine's seconds per good part of a product: what it achieved recently, else its ideal cycle time. */
