@@ -1,6 +1,6 @@
 import { and, asc, eq, gt, inArray, sql, type AnyColumn, type SQL } from "drizzle-orm";
 import { areas, dataPoints, enterprises, lines, machines, sites } from "../../schema/db/assets.js";
-import type { DbOrTx } from "../db/database.js";
+import type { Database, DbOrTx } from "../db/database.js";
 
 export type EnterpriseRow = typeof enterprises.$inferSelect;
 export type SiteRow = typeof sites.$inferSelect;
@@ -155,24 +155,29 @@ export interface AssetMachines {
   machineIds: number[];
 }
 
-export async function machinesUnder(db: DbOrTx, level: "Site" | "Area" | "Line" | "Machine", id: number): Promise<AssetMachines | undefined> {
-  const filter = { Site: sql`${sites.id} = ${id}`, Area: sql`${areas.id} = ${id}`, Line: sql`${lines.id} = ${id}`, Machine: sql`${machines.id} = ${id}` }[level];
-  const rows = await db
-    .select({ siteId: sites.id, enterprise: enterprises.name, site: sites.name, timezone: sites.timezone, lineId: lines.id, machineId: machines.id })
-    .from(sites)
-    .innerJoin(enterprises, eq(enterprises.id, sites.enterpriseId))
-    .leftJoin(areas, eq(areas.siteId, sites.id))
-    .leftJoin(lines, eq(lines.areaId, areas.id))
-    .leftJoin(machines, eq(machines.lineId, lines.id))
-    .where(filter);
+const assetFilter = { Site: "s.id", Area: "a.id", Line: "l.id", Machine: "m.id" } as const;
+
+/**
+ * One statement per level, sent as a named prepared statement (planned once per connection): every
+ * KPI, capacity and order query starts here.
+ */
+export async function machinesUnder(database: Database, level: "Site" | "Area" | "Line" | "Machine", id: number): Promise<AssetMachines | undefined> {
+  const { rows } = await database.query<{ site_id: number; enterprise: string; site: string; timezone: string; line_id: number | null; machine_id: number | null }>(
+    `select s.id as site_id, e.name as enterprise, s.name as site, s.timezone, l.id as line_id, m.id as machine_id
+       from site s join enterprise e on e.id = s.enterprise_id
+       left join area a on a.site_id = s.id left join line l on l.area_id = a.id left join machine m on m.line_id = l.id
+      where ${assetFilter[level]} = $1`,
+    [id],
+    { name: `machines_under_${level.toLowerCase()}` },
+  );
   const [first] = rows;
   if (!first) return undefined;
   return {
-    siteId: first.siteId,
+    siteId: first.site_id,
     sitePath: `${first.enterprise}/${first.site}`,
     timezone: first.timezone,
-    lineId: level === "Line" || level === "Machine" ? (first.lineId ?? undefined) : undefined,
-    lineIds: [...new Set(rows.flatMap((r) => (r.lineId === null ? [] : [r.lineId])))],
-    machineIds: rows.flatMap((r) => (r.machineId === null ? [] : [r.machineId])),
+    lineId: level === "Line" || level === "Machine" ? (first.line_id ?? undefined) : undefined,
+    lineIds: [...new Set(rows.flatMap((r) => (r.line_id === null ? [] : [r.line_id])))],
+    machineIds: rows.flatMap((r) => (r.machine_id === null ? [] : [r.machine_id])),
   };
 }

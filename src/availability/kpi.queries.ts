@@ -1,4 +1,4 @@
-import type { DbOrTx } from "../db/database.js";
+import { execute, type Database, type DbOrTx } from "../db/database.js";
 import { rawSql } from "../db/raw-sql.js";
 import { MINUTE, queryPlan } from "./buckets.js";
 import type { CountTotals, StateSeconds } from "./kpi.js";
@@ -32,8 +32,12 @@ type Row = { kind: "s" | "c"; machine_id: number; state: StateSeconds["state"]; 
  * edges (a minute counts when it starts inside the range), hours and days between. Given `lines`
  * (lines whose machines are exactly `machineIds`), the rolled-up states and all counts come from
  * the line rollups and carry machine 0: a 30-day line query reads a few hundred rows.
+ *
+ * Given the Database rather than a drizzle handle (the API's hot path, outside transactions), the
+ * statement goes to the driver as a named prepared statement: no drizzle layer, no planning after
+ * a connection's first run.
  */
-export async function machineKpiInputs(db: DbOrTx, machineIds: readonly number[], from: number, to: number, now: number, lines?: readonly number[]): Promise<{ states: MachineStateSeconds[]; counts: Map<number, CountTotals> }> {
+export async function machineKpiInputs(db: DbOrTx | Database, machineIds: readonly number[], from: number, to: number, now: number, lines?: readonly number[]): Promise<{ states: MachineStateSeconds[]; counts: Map<number, CountTotals> }> {
   const end = Math.min(to, now);
   if (machineIds.length === 0 || end <= from) return { states: [], counts: new Map() };
   const plan = queryPlan(from, end);
@@ -41,9 +45,7 @@ export async function machineKpiInputs(db: DbOrTx, machineIds: readonly number[]
   const minutes = plan.edges.map(([a, b]) => ({ grain: MINUTE, from: a, to: b }));
   const machineCountRanges = lines ? [] : [...minutes, ...plan.rolled];
   const lineCountRanges = lines ? [...minutes, ...plan.rolled] : [];
-  const result = await db.execute(
-    rawSql(
-      `with ids as (select unnest($1::int4[]) as id),
+  const text = `with ids as (select unnest($1::int4[]) as id),
             edges as (select to_timestamp(a / 1000.0) as a, to_timestamp(b / 1000.0) as b from unnest($2::float8[], $3::float8[]) as e(a, b)),
             ranges as (select g, to_timestamp(a / 1000.0) as a, to_timestamp(b / 1000.0) as b from unnest($4::int4[], $5::float8[], $6::float8[]) as r(g, a, b)),
             span as (select to_timestamp($7 / 1000.0) as a, to_timestamp($8 / 1000.0) as b, to_timestamp($9 / 1000.0) as now),
@@ -77,30 +79,29 @@ export async function machineKpiInputs(db: DbOrTx, machineIds: readonly number[]
               ) y group by machine_id)
        select 's' as kind, machine_id, state, reason, seconds, 0::float8 as produced, 0::float8 as good, 0::float8 as scrap, 0::float8 as ideal from states
        union all
-       select 'c', machine_id, null, null, 0, produced, good, scrap, ideal from counts`,
-      [
-        machineIds,
-        plan.edges.map((e) => e[0]),
-        plan.edges.map((e) => e[1]),
-        plan.rolled.map((r) => r.grain),
-        plan.rolled.map((r) => r.from),
-        plan.rolled.map((r) => r.to),
-        spanFrom,
-        spanTo,
-        now,
-        lines ?? [],
-        machineCountRanges.map((r) => r.grain),
-        machineCountRanges.map((r) => r.from),
-        machineCountRanges.map((r) => r.to),
-        lineCountRanges.map((r) => r.grain),
-        lineCountRanges.map((r) => r.from),
-        lineCountRanges.map((r) => r.to),
-      ],
-    ),
-  );
+       select 'c', machine_id, null, null, 0, produced, good, scrap, ideal from counts`;
+  const params = [
+    machineIds,
+    plan.edges.map((e) => e[0]),
+    plan.edges.map((e) => e[1]),
+    plan.rolled.map((r) => r.grain),
+    plan.rolled.map((r) => r.from),
+    plan.rolled.map((r) => r.to),
+    spanFrom,
+    spanTo,
+    now,
+    lines ?? [],
+    machineCountRanges.map((r) => r.grain),
+    machineCountRanges.map((r) => r.from),
+    machineCountRanges.map((r) => r.to),
+    lineCountRanges.map((r) => r.grain),
+    lineCountRanges.map((r) => r.from),
+    lineCountRanges.map((r) => r.to),
+  ];
+  const { rows } = "kind" in db ? await db.query<Row>(text, params, { name: lines ? "kpi_inputs_lines" : "kpi_inputs_machines" }) : await execute<Row>(db, rawSql(text, params));
   const states: MachineStateSeconds[] = [];
   const counts = new Map<number, CountTotals>();
-  for (const r of (result as unknown as { rows: Row[] }).rows) {
+  for (const r of rows) {
     if (r.kind === "s") states.push({ machineId: r.machine_id, state: r.state, reason: r.reason, seconds: Number(r.seconds) });
     else counts.set(r.machine_id, { produced: Number(r.produced), good: Number(r.good), scrap: Number(r.scrap), idealSeconds: Number(r.ideal) });
   }

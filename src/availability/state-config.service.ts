@@ -17,7 +17,7 @@ export class StateConfigPointMissing extends Error {
 /** Creates, replaces or leaves alone a machine's state config; every point it names must exist. */
 export async function saveStateConfig(tx: Tx, machineId: number, config: MachineStateConfig, actor: string, requestId?: string): Promise<ChangeKind> {
   const names = new Set((await tx.select({ name: dataPoints.name }).from(dataPoints).where(eq(dataPoints.machineId, machineId))).map((p) => p.name));
-  const named = [...(config.sources ?? []).map((s) => s.point), ...Object.values(config.counters ?? {})];
+  const named = [...(config.sources ?? []).map((s) => s.point), ...Object.values(config.counters ?? {}), config.job?.product, config.job?.unitsCompleted];
   const missing = named.find((name) => name !== undefined && !names.has(name));
   if (missing !== undefined) throw new StateConfigPointMissing(missing);
   const [existing] = await tx.select().from(machineStateConfigs).where(eq(machineStateConfigs.machineId, machineId)).for("update");

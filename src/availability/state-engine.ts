@@ -1,5 +1,5 @@
 import type { Sample } from "../telemetry/sample.js";
-import type { EffectiveStateConfig } from "./state-config.js";
+import { jobProduct, type EffectiveStateConfig } from "./state-config.js";
 import { resolveState, signalOf, type ResolvedState } from "./state-resolver.js";
 
 /** The calendar at a time: the planned stop reason (if any) and when that answer next changes. */
@@ -21,6 +21,8 @@ export interface StateTransition extends ResolvedState {
 export interface CountIncrement {
   machineId: number;
   at: number;
+  /** The product of the job in progress, when the machine reports its job. */
+  product?: string;
   produced: number;
   good: number;
   scrap: number;
@@ -102,8 +104,12 @@ export class StateEngine {
       for (let i = 0; i < list.length; ) {
         const ts = list[i]!.ts;
         this.advance(runtime, ts, transitions);
+        // Parts reported with a job change belong to the job that made them: the one before it.
+        const jobBefore = this.product(runtime);
         const count: CountIncrement = { machineId, at: Math.max(ts, runtime.clock), produced: 0, good: 0, scrap: 0 };
         for (; i < list.length && list[i]!.ts === ts; i++) this.apply(runtime, list[i]!, count);
+        const product = jobBefore ?? this.product(runtime);
+        if (product !== undefined) count.product = product;
         // Without a good counter, good is what was produced and not scrapped.
         if (runtime.machine.config.counters.good === undefined) count.good = count.produced - count.scrap;
         runtime.lastDataAt = Math.max(runtime.lastDataAt ?? ts, ts);
@@ -159,6 +165,13 @@ export class StateEngine {
       // A counter that went down was reset: it counted from zero since.
       count[kind] += sample.value >= previous ? sample.value - previous : sample.value;
     }
+  }
+
+  /** The product of the job the machine reports, if it reports one. */
+  private product(runtime: Runtime): string | undefined {
+    const { job } = runtime.machine.config;
+    const value = job && runtime.values.get(job.product);
+    return job && value !== undefined ? jobProduct(job, value) : undefined;
   }
 
   private advance(runtime: Runtime, to: number, transitions: StateTransition[]): void {

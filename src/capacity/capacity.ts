@@ -1,6 +1,5 @@
 import { DateTime } from "luxon";
-import { idealCycleSeconds } from "../availability/state-config.js";
-import type { MachineSchedule } from "../orders/projection.js";
+import { machineRate, type MachineSchedule } from "../orders/projection.js";
 import { consume, overlapMs } from "../orders/schedule.js";
 
 /** A machine's capacity over a horizon, in seconds. */
@@ -25,7 +24,7 @@ export function machineCapacity(schedule: MachineSchedule, from: number, to: num
   if (to <= start) return { machineId: schedule.machineId, availableSeconds: 0, plannedMaintenanceSeconds: 0, committedSeconds: 0, spareSeconds: 0 };
   const productive = overlapMs(schedule.windows, start, to);
   const shiftTime = overlapMs(schedule.shiftWindows, start, to);
-  const committed = schedule.orders.reduce((total, o) => total + overlapMs(o.segments, start, to), 0);
+  const committed = [...schedule.orders, ...schedule.lineOrders].reduce((total, o) => total + overlapMs(o.segments, start, to), 0);
   return {
     machineId: schedule.machineId,
     availableSeconds: shiftTime / 1000,
@@ -62,14 +61,14 @@ export interface MachineSuggestion {
 export function rankMachines(schedules: readonly MachineSchedule[], product: string, quantity: number, due: number, now: number): MachineSuggestion[] {
   const scored = schedules.map((schedule): Omit<MachineSuggestion, "rank"> => {
     const spare = machineCapacity(schedule, now, due, now).spareSeconds;
-    const ideal = idealCycleSeconds(schedule.config, product);
-    const rate = schedule.actualSecondsPerGood !== undefined ? { s: schedule.actualSecondsPerGood, basis: "actual" as const } : ideal !== undefined ? { s: ideal, basis: "ideal" as const } : undefined;
+    const known = machineRate(schedule.actualSecondsPerGood, schedule.config, product);
+    const rate = known && { s: known.secondsPerGood, basis: known.basis };
     if (!rate) return { machineId: schedule.machineId, canMeetDue: false, spareSecondsUntilDue: spare, explanation: "no rate known: no parts counted recently and no ideal cycle time for this product" };
     if (schedule.freeAt === undefined) return { machineId: schedule.machineId, canMeetDue: false, spareSecondsUntilDue: spare, secondsPerGood: rate.s, rateBasis: rate.basis, explanation: "its queue already runs past the 60-day horizon" };
     const run = consume(schedule.windows, schedule.freeAt, quantity * rate.s);
     const start = run.segments[0]?.from ?? schedule.freeAt;
     const canMeetDue = run.finish !== undefined && run.finish <= due;
-    const queued = schedule.orders.length;
+    const queued = schedule.orders.length + schedule.lineOrders.length;
     const hours = (quantity * rate.s) / 3600;
     const finishText = run.finish === undefined ? "does not finish within 60 days" : `finishes ${new Date(run.finish).toISOString()}, ${formatSlack(due - run.finish)} ${run.finish <= due ? "before" : "after"} the due date`;
     const explanation = `free from ${new Date(schedule.freeAt).toISOString()} after ${queued} queued order${queued === 1 ? "" : "s"}; ${quantity} × ${rate.s.toFixed(1)} s (${rate.basis}) = ${hours.toFixed(1)} h of production; ${finishText}; ${(spare / 3600).toFixed(1)} h spare until the due date`;

@@ -16,6 +16,8 @@ export interface RawQuery {
   <Row extends Record<string, unknown> = Record<string, unknown>>(
     text: string,
     params?: unknown[],
+    /** `name`: on PostgreSQL, each connection prepares the statement once and skips planning after (same text for a name). */
+    options?: { name?: string },
   ): Promise<{ rows: Row[]; rowCount: number }>;
 }
 
@@ -72,8 +74,8 @@ async function openPostgres(url: string, options: OpenDatabaseOptions): Promise<
   return {
     kind: "postgres",
     db,
-    query: async (text, params) => {
-      const result = await pool.query(text, params);
+    query: async (text, params, options) => {
+      const result = await pool.query({ text, values: params, name: options?.name });
       return { rows: result.rows, rowCount: result.rowCount ?? 0 };
     },
     ping: async () => {

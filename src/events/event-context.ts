@@ -48,3 +48,24 @@ export async function machineContexts(db: DbOrTx, ids: readonly number[]): Promi
     ]),
   );
 }
+
+/**
+ * Lines in the shape of a machine context (id 0, the line's path as path and line): automations'
+ * site and line conditions match an event of a whole line, machine conditions do not.
+ */
+export async function lineContexts(db: DbOrTx, lineIds: readonly number[]): Promise<Map<number, MachineContext>> {
+  if (lineIds.length === 0) return new Map();
+  const rows = await db
+    .select({ id: lines.id, name: lines.name, enterprise: enterprises.name, site: sites.name, area: areas.name, siteTimezone: sites.timezone })
+    .from(lines)
+    .innerJoin(areas, eq(areas.id, lines.areaId))
+    .innerJoin(sites, eq(sites.id, areas.siteId))
+    .innerJoin(enterprises, eq(enterprises.id, sites.enterpriseId))
+    .where(inArray(lines.id, [...new Set(lineIds)]));
+  return new Map(
+    rows.map((r) => {
+      const path = `${r.enterprise}/${r.site}/${r.area}/${r.name}`;
+      return [r.id, { id: 0, name: r.name, displayName: null, path, site: `${r.enterprise}/${r.site}`, line: path, siteTimezone: r.siteTimezone }];
+    }),
+  );
+}

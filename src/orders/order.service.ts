@@ -1,4 +1,5 @@
-import { and, asc, eq, inArray, or, sql } from "drizzle-orm";
+import { and, asc, eq, inArray, isNull, or, sql } from "drizzle-orm";
+import { machines } from "../../schema/db/assets.js";
 import { z } from "zod";
 import { productionOrders, type OrderStatus } from "../../schema/db/orders.js";
 import { recordAudit } from "../audit/audit.js";
@@ -86,8 +87,53 @@ export async function machineQueues(db: DbOrTx, machineIds: readonly number[]): 
 }
 
 /**
+ * Open orders assigned to a line only (no machine), of the lines these machines belong to, in
+ * queue order, with all the machines of each line (a line order runs on every one of them).
+ */
+export async function lineQueues(db: DbOrTx, machineIds: readonly number[]): Promise<Map<number, { orders: OrderRow[]; machineIds: number[] }>> {
+  const queues = new Map<number, { orders: OrderRow[]; machineIds: number[] }>();
+  if (machineIds.length === 0) return queues;
+  const linesOf = db.selectDistinct({ lineId: machines.lineId }).from(machines).where(inArray(machines.id, [...machineIds]));
+  const rows = await db
+    .select({ order: productionOrders, machineId: machines.id })
+    .from(productionOrders)
+    .innerJoin(machines, eq(machines.lineId, productionOrders.lineId))
+    .where(and(isNull(productionOrders.machineId), inArray(productionOrders.status, openStatuses), inArray(productionOrders.lineId, linesOf)))
+    .orderBy(asc(productionOrders.sequence), asc(productionOrders.dueAt), asc(productionOrders.id), asc(machines.id));
+  for (const { order, machineId } of rows) {
+    const queue = queues.get(order.lineId!) ?? { orders: [], machineIds: [] };
+    if (queue.orders.at(-1)?.id !== order.id) queue.orders.push(order);
+    if (!queue.machineIds.includes(machineId)) queue.machineIds.push(machineId);
+    queues.set(order.lineId!, queue);
+  }
+  return queues;
+}
+
+/**
+ * The machines whose schedules these orders touch: their machine, or every machine of their line
+ * when they have none. Given an order's old and new rows, a reassigned order re-projects both queues.
+ */
+export async function machinesOfOrders(db: DbOrTx, orders: readonly Pick<OrderRow, "machineId" | "lineId">[]): Promise<number[]> {
+  const ids = new Set(orders.flatMap((o) => (o.machineId === null ? [] : [o.machineId])));
+  const lineIds = [...new Set(orders.flatMap((o) => (o.machineId === null && o.lineId !== null ? [o.lineId] : [])))];
+  if (lineIds.length > 0) for (const m of await db.select({ id: machines.id }).from(machines).where(inArray(machines.lineId, lineIds))) ids.add(m.id);
+  return [...ids];
+}
+
+/** The machines with open orders: their own, or their line's. */
+export async function machinesWithOpenOrders(db: DbOrTx): Promise<number[]> {
+  const open = await db.selectDistinct({ machineId: productionOrders.machineId, lineId: productionOrders.lineId }).from(productionOrders).where(inArray(productionOrders.status, openStatuses));
+  return machinesOfOrders(db, open);
+}
+
+export async function ordersByNumbers(db: DbOrTx, numbers: readonly string[]): Promise<OrderRow[]> {
+  return numbers.length === 0 ? [] : db.select().from(productionOrders).where(inArray(productionOrders.number, [...numbers]));
+}
+
+/**
  * Attributes counted parts to the order at the head of each machine's queue (its product, its
- * progress); an order whose good quantity reaches its target completes and records
+ * progress), or, when the machine reports its job's product, to the first order in its queue for
+ * that product (none: the parts count for the product without an order); an order whose good quantity reaches its target completes and records
  * `order.completed`. Returns the increments with product and ideal seconds for the rollups.
  */
 export async function applyProgress(
@@ -102,8 +148,9 @@ export async function applyProgress(
   const completed: OrderRow[] = [];
   for (const count of [...counts].sort((a, b) => a.at - b.at)) {
     const queue = queues.get(count.machineId) ?? [];
-    const order = queue[0];
-    const product = order?.product ?? "";
+    const at = count.product === undefined ? 0 : queue.findIndex((o) => o.product === count.product);
+    const order = at >= 0 ? queue[at] : undefined;
+    const product = count.product ?? order?.product ?? "";
     const config = configs.get(count.machineId);
     const ideal = config ? (idealCycleSeconds(config, product) ?? 0) : 0;
     increments.push({ ...count, product, idealSeconds: ideal * count.produced });
@@ -124,9 +171,9 @@ export async function applyProgress(
       .where(eq(productionOrders.id, order.id))
       .returning();
     if (done) {
-      queue.shift();
+      queue.splice(at, 1);
       completed.push(row!);
-    } else queue[0] = row!;
+    } else queue[at] = row!;
   }
   if (completed.length > 0) {
     const machines = await machineContexts(tx, completed.map((o) => o.machineId!));

@@ -1,14 +1,15 @@
-import { and, eq, gte, inArray, isNotNull, sql } from "drizzle-orm";
-import { areas, enterprises, lines, machines, sites } from "../../schema/db/assets.js";
+import { and, eq, gte, inArray, sql } from "drizzle-orm";
+import { machines } from "../../schema/db/assets.js";
 import { events } from "../../schema/db/events.js";
-import { productionOrders } from "../../schema/db/orders.js";
 import { systemActor } from "../audit/audit.js";
 import { endOfLocalDay, machineCapacity } from "../capacity/capacity.js";
 import type { Database, Tx } from "../db/database.js";
 import { AfterCommit, type JobEnqueuer } from "../events/after-commit.js";
+import { lineContexts } from "../events/event-context.js";
 import { EventWriter } from "../events/event.store.js";
 import type { Logger } from "../log/logger.js";
 import type { HubPubSub } from "../pubsub/pubsub.js";
+import { machinesWithOpenOrders } from "./order.service.js";
 import { refreshProjections, type MachineSchedule } from "./projection.js";
 
 const EVERY_MS = 60_000;
@@ -49,12 +50,8 @@ export class PlanningRunner {
 export async function refreshPlanning(database: Database, queues: JobEnqueuer | undefined, pubsub: HubPubSub, log: Logger, now: number): Promise<void> {
   const after = new AfterCommit();
   await database.db.transaction(async (tx) => {
-    const rows = await tx
-      .selectDistinct({ machineId: productionOrders.machineId })
-      .from(productionOrders)
-      .where(and(isNotNull(productionOrders.machineId), inArray(productionOrders.status, ["planned", "in_progress"])));
     const writer = new EventWriter(tx, after, systemActor("planning"));
-    const schedules = await refreshProjections(tx, writer, rows.map((r) => r.machineId!), now);
+    const schedules = await refreshProjections(tx, writer, await machinesWithOpenOrders(tx), now);
     await lineCapacityEvents(tx, writer, schedules, now);
   });
   await after.flush(queues, pubsub, log);
@@ -82,13 +79,7 @@ export async function lineCapacityEvents(tx: Tx, writer: EventWriter, schedules:
       .where(and(eq(events.kind, "line.at_capacity"), gte(events.at, new Date(startOfDay)), sql`${events.detail}->>'lineId' = ${String(lineId)}`))
       .limit(1);
     if (already) continue;
-    const [line] = await tx
-      .select({ path: sql<string>`${enterprises.name} || '/' || ${sites.name} || '/' || ${areas.name} || '/' || ${lines.name}`, site: sql<string>`${enterprises.name} || '/' || ${sites.name}`, name: lines.name })
-      .from(lines)
-      .innerJoin(areas, eq(areas.id, lines.areaId))
-      .innerJoin(sites, eq(sites.id, areas.siteId))
-      .innerJoin(enterprises, eq(enterprises.id, sites.enterpriseId))
-      .where(eq(lines.id, lineId));
+    const line = (await lineContexts(tx, [lineId])).get(lineId);
     if (!line) continue;
     await writer.record(
       {
@@ -100,7 +91,7 @@ export async function lineCapacityEvents(tx: Tx, writer: EventWriter, schedules:
         detail: { lineId: String(lineId), line: line.path, productiveSeconds: productive, spareSeconds: spare },
       },
       // The line's path: automations' site and line conditions match it, machine conditions do not.
-      { machine: { id: 0, name: line.name, displayName: null, path: line.path, site: line.site, line: line.path, siteTimezone: zone } },
+      { machine: line },
     );
   }
 }

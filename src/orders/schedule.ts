@@ -30,3 +30,20 @@ export function consume(windows: readonly TimeWindow[], cursor: number, seconds:
 export function overlapMs(windows: readonly TimeWindow[], from: number, to: number): number {
   return windows.reduce((total, w) => total + Math.max(0, Math.min(w.to, to) - Math.max(w.from, from)), 0);
 }
+
+/** The time every one of several sorted, non-overlapping window lists covers. */
+export function intersectWindows(lists: readonly (readonly TimeWindow[])[]): TimeWindow[] {
+  return lists.slice(1).reduce<TimeWindow[]>((common, list) => {
+    const out: TimeWindow[] = [];
+    let i = 0;
+    let j = 0;
+    while (i < common.length && j < list.length) {
+      const from = Math.max(common[i]!.from, list[j]!.from);
+      const to = Math.min(common[i]!.to, list[j]!.to);
+      if (to > from) out.push({ from, to });
+      if (common[i]!.to < list[j]!.to) i++;
+      else j++;
+    }
+    return out;
+  }, [...(lists[0] ?? [])]);
+}

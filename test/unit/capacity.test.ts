@@ -18,6 +18,7 @@ function schedule(machineId: number, opts: { actual?: number; ideal?: number; bu
     shiftWindows: [{ from: NOW, to: NOW + 17 * H }],
     actualSecondsPerGood: opts.actual,
     orders: busy ? [{ order: {} as never, remaining: 0, start: NOW, finish: busy.finish, segments: busy.segments }] : [],
+    lineOrders: [],
     freeAt: busy ? busy.finish : NOW,
   };
 }

@@ -23,7 +23,7 @@ export async function visibleAsset(ctx: GraphqlContext, assetId: string, allowed
   const parsed = parseGlobalId(assetId);
   const level = parsed?.type as AssetScope["level"] | undefined;
   if (!parsed || !level || !allowed.includes(level)) return undefined;
-  const found = await machinesUnder(ctx.database.db, level, parsed.id);
+  const found = await machinesUnder(ctx.database, level, parsed.id);
   if (!found || !seesSite(ctx.identity.scope, found.sitePath)) return undefined;
   return { level, id: parsed.id, siteId: found.siteId, lineId: found.lineId, timezone: found.timezone, machineIds: found.machineIds, wholeLines: level === "Machine" ? undefined : found.lineIds };
 }

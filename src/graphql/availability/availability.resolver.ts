@@ -53,7 +53,7 @@ export class AvailabilityResolver {
     const asset = await visibleAsset(ctx, args.assetId);
     if (!asset) return undefined;
     const now = Date.now();
-    return toKpis(await kpisOf(ctx.database.db, asset.machineIds, from, to, now, asset.wholeLines), from, Math.min(to, Math.max(from, now)));
+    return toKpis(await kpisOf(ctx.database, asset.machineIds, from, to, now, asset.wholeLines), from, Math.min(to, Math.max(from, now)));
   }
 
   @Authorized("telemetry.read")
@@ -68,7 +68,7 @@ export class AvailabilityResolver {
     const shifts = shiftOccurrences(spec, asset.timezone, day.toMillis(), day.plus({ days: 1 }).toMillis()).filter((s) => s.date === args.date);
     const now = Date.now();
     return Promise.all(
-      shifts.map(async (s) => Object.assign(new ShiftKpis(), { shift: s.name, date: s.date, from: new Date(s.from), to: new Date(s.to), kpis: toKpis(await kpisOf(ctx.database.db, asset.machineIds, s.from, s.to, now, asset.wholeLines), s.from, Math.min(s.to, Math.max(s.from, now))) })),
+      shifts.map(async (s) => Object.assign(new ShiftKpis(), { shift: s.name, date: s.date, from: new Date(s.from), to: new Date(s.to), kpis: toKpis(await kpisOf(ctx.database, asset.machineIds, s.from, s.to, now, asset.wholeLines), s.from, Math.min(s.to, Math.max(s.from, now))) })),
     );
   }
 
@@ -126,7 +126,7 @@ export class AvailabilityResolver {
   }
 
   @Authorized("asset.manage")
-  @Mutation(() => MachineStateConfigPayload, { description: "Sets how a machine's state and counts come from its data points (sources in order, counters, ideal cycle times)." })
+  @Mutation(() => MachineStateConfigPayload, { description: "Sets how a machine's state and counts come from its data points (sources in order, counters, job signals, ideal cycle times)." })
   async saveMachineStateConfig(@Arg("machineId", () => ID) machineId: string, @Arg("config", () => JSONObjectResolver) config: Record<string, unknown>, @Ctx() ctx: GraphqlContext): Promise<MachineStateConfigPayload> {
     const machine = await visibleMachine(ctx, machineId);
     if (!machine) return { errors: [userError(["machineId"], "no machine has this id")] };

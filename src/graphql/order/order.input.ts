@@ -20,7 +20,7 @@ export class SaveProductionOrderInput {
   @Field(() => ID, { nullable: true, description: "The machine that makes it; or give a line." })
   machineId?: string;
 
-  @Field(() => ID, { nullable: true })
+  @Field(() => ID, { nullable: true, description: "A line, without a machine: the order runs on all its machines at the pace of the slowest, after their own queues." })
   lineId?: string;
 
   @Field(() => Int, { nullable: true, description: "Place in the machine's queue (default 0); lower runs first." })

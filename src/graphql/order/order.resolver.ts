@@ -7,7 +7,7 @@ import type { Tx } from "../../db/database.js";
 import { AfterCommit } from "../../events/after-commit.js";
 import { EventWriter } from "../../events/event.store.js";
 import { readOrderCsv } from "../../orders/order-import.js";
-import { machinesMaking, orderByNumber, ordersByIds, ordersOf, orderSpec, upsertOrders, type OrderRow, type OrderSpec } from "../../orders/order.service.js";
+import { machinesMaking, machinesOfOrders, orderByNumber, ordersByIds, ordersByNumbers, ordersOf, orderSpec, upsertOrders, type OrderRow, type OrderSpec } from "../../orders/order.service.js";
 import { machineSchedules, refreshProjections } from "../../orders/projection.js";
 import { Line, Machine, toLine, toMachine } from "../asset/asset.type.js";
 import { range } from "../availability/availability.resolver.js";
@@ -60,7 +60,7 @@ export class OrderResolver {
   }
 
   @Authorized("order.manage")
-  @Mutation(() => ProductionOrderPayload, { description: "Creates an order or changes the one with this number (reassign, re-sequence, move the due date, cancel); projections follow at once." })
+  @Mutation(() => ProductionOrderPayload, { description: "Creates an order or changes the one with this number (reassign, re-sequence, move the due date, cancel); the projections of the queues it joins and leaves follow at once." })
   async saveProductionOrder(@Arg("input", () => SaveProductionOrderInput) input: SaveProductionOrderInput, @Ctx() ctx: GraphqlContext): Promise<ProductionOrderPayload> {
     const machine = input.machineId == null ? undefined : await visibleTarget(ctx, "Machine", input.machineId);
     if (input.machineId != null && machine === undefined) return { errors: [userError(["input", "machineId"], "no machine has this id")] };
@@ -197,8 +197,10 @@ async function saveAndProject(ctx: GraphqlContext, specs: OrderSpec[], action: "
   const { actor, requestId } = actorOf(ctx);
   const after = new AfterCommit();
   const saved = await ctx.database.db.transaction(async (tx: Tx) => {
+    const before = await ordersByNumbers(tx, specs.map((s) => s.number));
     const rows = await upsertOrders(tx, specs, actor, requestId, action);
-    const machines = [...new Set(rows.map((r) => r.machineId).filter((id): id is number => id !== null))];
+    // The queues an order left are re-projected too: the orders behind it move up.
+    const machines = await machinesOfOrders(tx, [...before, ...rows]);
     await refreshProjections(tx, new EventWriter(tx, after, actor), machines, Date.now());
     const projected = new Map((await ordersByIds(tx, rows.map((r) => r.id))).map((r) => [r.id, r]));
     return rows.map((r) => projected.get(r.id) ?? r);
