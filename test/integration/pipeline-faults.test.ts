@@ -23,7 +23,8 @@ describe("the alarm path under faults", () => {
   const done = () => plant.count("select count(*)::int as n from event_action where status = 'done'");
   const issueCreates = () => jira.requests.filter((r) => r.method === "POST" && r.url === "/rest/api/3/issue").length;
   const spawnWorker = (redisUrl: string) => {
-    const worker = spawnHub({ roles: "worker", env: { ...plant.env, REDIS_URL: redisUrl, JOBS_LOCK_SECONDS: "2", CONNECTOR_RATE_LIMITS: "jira=200/1", LOG_LEVEL: "info" } });
+    // 20 jobs at a time, not the default 200: otherwise a worker finishes a fifth of the run before it is killed, and ten kills outlast the run.
+    const worker = spawnHub({ roles: "worker", env: { ...plant.env, REDIS_URL: redisUrl, JOBS_LOCK_SECONDS: "2", CONNECTOR_RATE_LIMITS: "jira=200/1", WORKER_CONCURRENCY: "20", LOG_LEVEL: "info" } });
     workers.push(worker);
     return worker;
   };
