@@ -2,8 +2,7 @@ import { randomBytes } from "node:crypto";
 import { Worker } from "bullmq";
 import { Redis } from "ioredis";
 import { connectors } from "../connectors/index.js";
-import { JIRA_FAKE_DEFAULTS, startJiraFake } from "../connectors/jira/fixtures/fake.js";
-import type { RecordedRequest } from "../connectors/sdk/fake.types.js";
+import { JIRA_FAKE_DEFAULTS } from "../connectors/jira/fixtures/fake.js";
 import { machineByPath } from "../src/assets/asset.queries.js";
 import { applyPlantText } from "../src/assets/plant-apply.js";
 import { saveAutomation } from "../src/automations/automation.service.js";
@@ -22,7 +21,7 @@ import { SECRETS_KEYS } from "../test/support/pipeline.js";
 import { oneMachinePath, oneMachinePlant } from "../test/support/plant.js";
 import { TEST_REDIS_URL } from "../test/support/services.js";
 import { spawnHub, type HubProcess } from "../test/support/hub-process.js";
-import { median, percentile, ratio, roundOrder, startProfiler, startPublishers, waitFor, wallClock, type Message, type Publishers } from "./support.js";
+import { median, percentile, ratio, roundOrder, startJiraFakeProcess, startProfiler, startPublishers, waitFor, wallClock, type Message, type Publishers } from "./support.js";
 
 /**
  * Events end to end, through a hub started in-process (ingest, api, worker) on real Mosquitto,
@@ -33,7 +32,7 @@ import { median, percentile, ratio, roundOrder, startProfiler, startPublishers, 
  *   board, from the first publish to the last event_action done. BENCH_EVENTS at most, cut to
  *   what the warm-up's pace gets through in BENCH_BURST_SECONDS, so the run stays short;
  * - latency, last: readings at a steady BENCH_LATENCY_RATE/s for BENCH_LATENCY_SECONDS; each
- *   event's time from its publish to the Jira fake receiving its POST /issue (the summary carries
+ *   event's time from its publish to the Jira fake (in a process of its own, as the tool is) receiving its POST /issue (the summary carries
  *   the counter value). An event not there 10 s after the last publish counts with the time it
  *   had waited (the percentiles are then lower bounds); the backlog is abandoned, not drained.
  * Baselines, on their own BullMQ prefix, through the hub's own producer (JobQueues.enqueue →
@@ -97,10 +96,8 @@ const arrivals = new Map<number, number>();
 let duplicateIssues = 0;
 const live: Publishers[] = [];
 
-function observe(request: RecordedRequest): void {
-  if (request.method !== "POST" || request.url !== "/rest/api/3/issue") return;
-  const at = wallClock();
-  const match = SUMMARY.exec(String((request.body as { fields?: { summary?: unknown } } | undefined)?.fields?.summary ?? ""));
+function observe(summary: string, at: number): void {
+  const match = SUMMARY.exec(summary);
   if (!match) return;
   const value = Number(match[1]);
   if (arrivals.has(value)) duplicateIssues++;
@@ -151,7 +148,7 @@ const waitProfile = () =>
 
 const broker = await startPrivateMosquitto();
 const db = await createTestDatabase("bench_events");
-const jira = await startJiraFake({ onRequest: observe });
+const jira = await startJiraFakeProcess(observe);
 const producer = new JobQueues(TEST_REDIS_URL, rawPrefix, log);
 const workerConnection = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: null });
 let rawWorker: Worker | undefined;

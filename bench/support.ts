@@ -95,3 +95,24 @@ export async function startProfiler(): Promise<{ stop(): Promise<void> } | undef
     },
   };
 }
+
+/** The Jira fake in its own process (bench/jira-fake.process.ts); `onCreated` hears each issue's summary and arrival time. */
+export async function startJiraFakeProcess(onCreated: (summary: string, at: number) => void): Promise<{ baseUrl: string; close(): Promise<void> }> {
+  const child = fork(path.resolve(process.cwd(), "bench/jira-fake.process.ts"), { execArgv: ["--import", "tsx"], stdio: "inherit" });
+  const baseUrl = await new Promise<string>((resolve, reject) => {
+    child.once("exit", (code) => reject(new Error(`the Jira fake exited with ${code} before listening`)));
+    child.on("message", (message: { baseUrl?: string; created?: [string, number][] }) => {
+      if (message.baseUrl) resolve(message.baseUrl);
+      for (const [summary, at] of message.created ?? []) onCreated(summary, at);
+    });
+  });
+  return {
+    baseUrl,
+    close: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once("exit", () => resolve());
+        child.disconnect();
+      }),
+  };
+}
