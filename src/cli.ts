@@ -438,15 +438,22 @@ async function announceAssetsChanged(config: Config): Promise<void> {
   await handle.close();
 }
 
-/** First SIGINT/SIGTERM: orderly shutdown, then exit 0. A second one: exit 1 at once. */
+/**
+ * First SIGINT/SIGTERM: orderly shutdown, then exit 0. A second one: exit 1 at once, unless it
+ * came within a second of the first: Ctrl-C under `npm start` reaches the hub twice (from the
+ * terminal to the whole process group, and relayed by npm and tsx), which is one request.
+ */
+const DUPLICATE_SIGNAL_MS = 1_000;
+
 function onShutdownSignal(log: Logger, shutdown: () => Promise<void>): void {
-  let received = false;
+  let receivedAt: number | undefined;
   const handle = (signal: NodeJS.Signals): void => {
-    if (received) {
+    if (receivedAt !== undefined) {
+      if (Date.now() - receivedAt < DUPLICATE_SIGNAL_MS) return;
       log.warn({ signal }, "second signal; exiting without finishing shutdown");
       process.exit(EXIT_FAILURE);
     }
-    received = true;
+    receivedAt = Date.now();
     log.info({ signal }, "shutting down");
     shutdown().then(
       () => process.exit(0),
