@@ -142,16 +142,19 @@ export class StateTracker {
   private taskChanged(machineId: number, at: number): void {
     this.tasksChanged.set(machineId, Math.max(at, this.tasksChanged.get(machineId) ?? at));
     this.refreshingTasks ??= (async () => {
-      while (this.tasksChanged.size > 0) {
-        const changed = new Map(this.tasksChanged);
-        this.tasksChanged.clear();
-        const busy = await machinesInMaintenance(this.database.db, [...changed.keys()]).catch((error: unknown) => {
-          this.log.error({ err: error }, "state tracker: tasks in progress not read");
-          return undefined;
-        });
-        if (busy) for (const [id, when] of changed) await this.task(id, busy.has(id), when);
+      try {
+        while (this.tasksChanged.size > 0) {
+          const changed = new Map(this.tasksChanged);
+          this.tasksChanged.clear();
+          const busy = await machinesInMaintenance(this.database.db, [...changed.keys()]);
+          for (const [id, when] of changed) await this.task(id, busy.has(id), when);
+        }
+      } catch (error) {
+        this.log.error({ err: error }, "state tracker: task changes not applied");
+      } finally {
+        // Whatever happened, the next change starts a new round.
+        this.refreshingTasks = undefined;
       }
-      this.refreshingTasks = undefined;
     })();
   }
 
