@@ -169,24 +169,23 @@ try {
   await createIntegration(db.database.db, box, { kind: "builtin", name: "board" }, { actor: "bench" });
   for (const spec of automations) await saveAutomation(db.database.db, spec, "bench");
 
-  const config = parseConfig({
-    NODE_ENV: "test",
+  // What the in-process roles and the worker process share: the same database, Redis namespace and tuning.
+  const hubEnv = {
     DATABASE_URL: db.url,
-    MQTT_URL: broker.url,
-    MQTT_CLIENT_ID: `${prefix}-hub`,
     REDIS_URL: TEST_REDIS_URL,
     JOBS_PREFIX: prefix,
     SECRETS_KEYS,
     PORT: "0",
     SIMULATOR: "false",
-    LOG_LEVEL: "silent",
     CONNECTOR_RATE_LIMITS: process.env.CONNECTOR_RATE_LIMITS ?? "builtin=100000/1,jira=100000/1",
-    ...Object.fromEntries(HUB_TUNABLES.flatMap((name) => (process.env[name] ? [[name, process.env[name]]] : []))),
-  });
+    ...Object.fromEntries(HUB_TUNABLES.flatMap((name) => (process.env[name] ? [[name, process.env[name]!]] : []))),
+  };
+  const config = parseConfig({ ...hubEnv, NODE_ENV: "test", MQTT_URL: broker.url, MQTT_CLIENT_ID: `${prefix}-hub`, LOG_LEVEL: "silent" });
   const separateWorker = process.env.BENCH_WORKER_PROCESS !== "false";
   hub = await startHub({ config, roles: separateWorker ? ["ingest", "api"] : ["ingest", "api", "worker"], log });
   if (separateWorker) {
-    const env = { DATABASE_URL: db.url, REDIS_URL: TEST_REDIS_URL, JOBS_PREFIX: prefix, SECRETS_KEYS, PORT: "0", SIMULATOR: "false", LOG_LEVEL: "info", CONNECTOR_RATE_LIMITS: config.jobs.rateLimits ? (process.env.CONNECTOR_RATE_LIMITS ?? "builtin=100000/1,jira=100000/1") : "", ...Object.fromEntries(HUB_TUNABLES.flatMap((name) => (process.env[name] ? [[name, process.env[name]!]] : []))) };
+    // Info level: the parent waits for the worker's "workers started" line.
+    const env = { ...hubEnv, LOG_LEVEL: "info" };
     // BENCH_WORKER_PROFILE=dir: a CPU profile of the worker process, written when it stops.
     const profileDir = process.env.BENCH_WORKER_PROFILE;
     workerProcess = spawnHub({ roles: "worker", env, nodeArgs: profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : [] });

@@ -4,13 +4,12 @@ import { alarms, eventActions, events, rules } from "../../schema/db/events.js";
 import { integrations } from "../../schema/db/security.js";
 import type { TemplateContext } from "../automations/template.js";
 import type { Database, Db, DbOrTx } from "../db/database.js";
-import { AfterCommit } from "../events/after-commit.js";
+import { AfterCommit, type JobEnqueuer } from "../events/after-commit.js";
 import { machineContexts } from "../events/event-context.js";
 import type { IntegrationRow } from "../integrations/integration.service.js";
 import type { Logger } from "../log/logger.js";
 import type { HubPubSub } from "../pubsub/pubsub.js";
 import { recordTasks, type CreatedTask, type TaskRow } from "../tasks/task.service.js";
-import type { JobEnqueuer } from "../events/after-commit.js";
 
 /** What a run needs of its action row. */
 export type ClaimedAction = Pick<typeof eventActions.$inferSelect, "id" | "eventId" | "integrationId" | "actionKey" | "spec" | "attempts" | "errorKind">;

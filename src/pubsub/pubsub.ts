@@ -134,8 +134,9 @@ export const SUBSCRIBER_BUFFER = 1_000;
 
 /**
  * createPubSub with a bounded buffer per subscription: its own subscribe throws into the message
- * handler once a consumer is 1,024 messages behind, which stops the whole process. A slow
- * WebSocket client or a busy listener must cost only its own oldest notifications.
+ * handler once a consumer is 1,024 messages behind, which stops the whole process, and its
+ * `repeaterBuffer` option hands one buffer object to every subscription. A slow WebSocket client
+ * or a busy listener must cost only its own oldest notifications.
  */
 function boundedPubSub(eventTarget: PubSubEventTarget<Topics>): HubPubSub {
   const { publish } = createPubSub<Topics>({ eventTarget });
